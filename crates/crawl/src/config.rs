@@ -1,0 +1,277 @@
+//! The command line every stage shares, and the validated [`Config`] it turns into.
+//!
+//! The flags are defined once, here, as [`CrawlArgs`]. A stage that needs more (stage 1's `--mode`)
+//! flattens its own `clap::Args` struct beside them through [`Cli`]; the others use [`NoStageArgs`].
+//! Misuse is one clear line on stderr and exit status 2, before any request is made.
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser};
+use regex::Regex;
+use url::Url;
+
+use crate::http::Limits;
+use crate::report::Report;
+use crate::rules::{self, Rules};
+
+/// Exit status for command-line misuse (as BSD's `EX_USAGE` convention and clap use).
+pub const EXIT_USAGE: u8 = 2;
+
+/// The flags of the crawl contract (DESIGN.md), identical in every stage.
+#[derive(Clone, Debug, Args)]
+pub struct CrawlArgs {
+    /// Root URLs to crawl; without a scheme, http:// is assumed
+    #[arg(value_name = "ROOT", required = true)]
+    pub roots: Vec<String>,
+    /// Most requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_tasks: usize,
+    /// Most redirects followed in one chain
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_redirect: u32,
+    /// Most tries per URL when the connection fails
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_tries: u32,
+    /// Skip URLs matching this regular expression
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Option<String>,
+    /// Match hosts by their last two labels instead of exactly (with or without www.)
+    #[arg(long)]
+    pub lenient: bool,
+    /// Time limit for one request, in seconds (fractions allowed)
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Crawl at most this many URLs
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<usize>,
+    /// Largest response body accepted, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT_MAX_BODY)]
+    pub max_body: usize,
+    /// Show the stage's waiting on stderr
+    #[arg(long)]
+    pub trace: bool,
+    /// Print nothing on stderr
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every fetch and the detail of every error on stderr
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// A stage's whole command line: the shared flags plus the stage's own.
+#[derive(Debug, Parser)]
+pub struct Cli<E: Args> {
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+    #[command(flatten)]
+    pub stage: E,
+}
+
+/// For the stages that add no flags of their own.
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct NoStageArgs {}
+
+/// How much goes to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: nothing.
+    Quiet,
+    /// Default: failures, one line each.
+    Normal,
+    /// `-v`: every fetch, and the detail of every error.
+    Verbose,
+}
+
+/// A validated crawl configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the crawl starts (http, fragment-free).
+    pub roots: Vec<Url>,
+    /// At most this many requests in flight (>= 1).
+    pub max_tasks: usize,
+    /// The redirect budget of a chain.
+    pub max_redirect: u32,
+    /// Tries per URL (>= 1).
+    pub max_tries: u32,
+    /// Which URLs may be crawled.
+    pub rules: Rules,
+    /// Deadline for one request, connect to last byte.
+    pub timeout: Duration,
+    /// Cap on URLs crawled.
+    pub max_pages: Option<usize>,
+    /// Size limits handed to the HTTP decoder.
+    pub limits: Limits,
+    /// `--trace`: the stage prints its waiting on stderr.
+    pub trace: bool,
+    /// What else goes to stderr.
+    pub verbosity: Verbosity,
+}
+
+impl Config {
+    /// Validates parsed flags. The error is one line, ready to print after `error: `.
+    pub fn from_args(args: &CrawlArgs) -> Result<Config, String> {
+        let roots = args
+            .roots
+            .iter()
+            .map(|root| rules::parse_root(root))
+            .collect::<Result<Vec<_>, _>>()?;
+        let exclude = match &args.exclude {
+            Some(pattern) => Some(Regex::new(pattern).map_err(|e| {
+                let why = e.to_string().lines().last().unwrap_or_default().trim().to_string();
+                format!("--exclude {pattern:?} is not a valid regular expression: {why}")
+            })?),
+            None => None,
+        };
+        if args.max_tasks == 0 {
+            return Err("--max-tasks must be at least 1".into());
+        }
+        if args.max_tries == 0 {
+            return Err("--max-tries must be at least 1".into());
+        }
+        if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 86_400.0) {
+            return Err(format!("--timeout {} must be a number of seconds above 0", args.timeout));
+        }
+        let verbosity = match (args.quiet, args.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        };
+        Ok(Config {
+            rules: Rules::new(&roots, exclude, args.lenient),
+            roots,
+            max_tasks: args.max_tasks,
+            max_redirect: args.max_redirect,
+            max_tries: args.max_tries,
+            timeout: Duration::from_secs_f64(args.timeout),
+            max_pages: args.max_pages,
+            limits: Limits { max_body: args.max_body, ..Limits::default() },
+            trace: args.trace,
+            verbosity,
+        })
+    }
+
+    /// Parses and validates a command line of the shared flags only (for tests and tools). The
+    /// first item is the program name, as in `std::env::args`.
+    pub fn from_cli_args<I, T>(args: I) -> Result<Config, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let cli = Cli::<NoStageArgs>::try_parse_from(args).map_err(|e| first_line(&e.to_string()))?;
+        Config::from_args(&cli.crawl)
+    }
+}
+
+/// Parses a stage's command line. On misuse prints one line on stderr and returns the exit code
+/// to use (2; 0 for `--help` and `--version`, which clap prints in full).
+pub fn parse<E: Args + FromArgMatches>(
+    bin: &'static str,
+    about: &'static str,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<(Config, E), ExitCode> {
+    let command = Cli::<E>::command().name(bin).bin_name(bin).about(about);
+    let cli = command
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::<E>::from_arg_matches(&matches));
+    let cli = match cli {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            eprintln!("{} (see --help)", first_line(&e.to_string()));
+            return Err(ExitCode::from(EXIT_USAGE));
+        }
+        Err(e) => {
+            let _ = e.print();
+            return Err(ExitCode::SUCCESS);
+        }
+    };
+    match Config::from_args(&cli.crawl) {
+        Ok(config) => Ok((config, cli.stage)),
+        Err(why) => {
+            eprintln!("error: {why}");
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+    }
+}
+
+/// Prints the report on stdout and returns the crawl's exit status. A closed stdout (`| head`)
+/// is not an error worth a panic.
+pub fn print_report(report: &Report) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{report}").and_then(|()| out.flush());
+    ExitCode::SUCCESS
+}
+
+impl Config {
+    /// Reports one failed try on stderr (unless `-q`); with `-v`, the OS's own words too.
+    pub fn log_failed_try(&self, url: &Url, tries: u32, error: &crate::FetchError) {
+        match self.verbosity {
+            Verbosity::Quiet => {}
+            Verbosity::Normal => eprintln!("{url}: try {tries} of {} failed: {}", self.max_tries, error.kind),
+            Verbosity::Verbose => eprintln!("{url}: try {tries} of {} failed: {error}", self.max_tries),
+        }
+    }
+
+    /// With `-v`, one line on stderr per finished URL.
+    pub fn log_fetched(&self, fetched: &crate::Fetched) {
+        if self.verbosity == Verbosity::Verbose {
+            let what = match &fetched.outcome {
+                crate::Outcome::Page { status, links, .. } => format!("{status}, {} links", links.len()),
+                crate::Outcome::Redirect { status, location } => format!("{status} -> {location}"),
+                crate::Outcome::Failed { error } => format!("failed: {}", error.kind),
+            };
+            eprintln!("{}: {what}", fetched.url);
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, String> {
+        Config::from_cli_args(std::iter::once("crawl").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = config(&["example.com"]).unwrap();
+        assert_eq!(c.roots[0].as_str(), "http://example.com/");
+        assert_eq!((c.max_tasks, c.max_redirect, c.max_tries), (10, 10, 4));
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert_eq!(c.limits.max_body, Limits::DEFAULT_MAX_BODY);
+        assert_eq!(c.verbosity, Verbosity::Normal);
+    }
+
+    #[test]
+    fn fractional_timeouts_are_allowed() {
+        let c = config(&["h", "--timeout", "0.25"]).unwrap();
+        assert_eq!(c.timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn misuse_is_one_line() {
+        for (args, expected) in [
+            (&["https://example.com/"][..], "https"),
+            (&["http://exa mple.com/"][..], "malformed"),
+            (&["h", "--exclude", "("][..], "--exclude"),
+            (&["h", "--max-tasks", "0"][..], "--max-tasks"),
+            (&["h", "--max-tries", "0"][..], "--max-tries"),
+            (&["h", "--timeout", "0"][..], "--timeout"),
+            (&["h", "--timeout", "nan"][..], "--timeout"),
+            (&["h", "--max-tasks", "ten"][..], "invalid value"),
+            (&["h", "--frobnicate"][..], "unexpected argument"),
+            (&[][..], "required"),
+        ] {
+            let err = config(args).unwrap_err();
+            assert!(err.contains(expected), "{args:?}: {err}");
+            assert!(!err.contains('\n'), "{args:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Everything in the crawler that is **not** concurrency.
+//!
+//! Each stage of async-evolution (blocking threads, busy-polling, callbacks, generators,
+//! async/await, tokio) differs only in how it *waits*. What it waits *for* lives here, written once:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`config`] | the command line every stage shares (clap) and its validation |
+//! | [`rules`] | which URLs may be crawled: scheme, host matching, `--exclude` |
+//! | [`http`] | a sans-IO HTTP/1.1 client codec: bytes in, a response out |
+//! | [`links`] | charset decoding and `href` extraction |
+//! | [`outcome`] | what one fetched URL turned into (page, redirect, error) |
+//! | [`resolve`] | host name to socket address (blocking everywhere, as in asyncio) |
+//! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
+//! | [`report`] | the report every stage prints, byte-identical apart from the time |
+//!
+//! A stage's loop, whatever its shape, is:
+//!
+//! ```text
+//! frontier = Frontier::new(&config)
+//! while let Some(job) = frontier.pop():          // at most --max-tasks at once
+//!     bytes = encode_request(&job.url)            // write them (stage-specific waiting)
+//!     decoder.feed(read())... until Done          // read (stage-specific waiting)
+//!     frontier.complete(job, Fetched { .. })     // new links join the queue
+//! print(frontier.into_report())
+//! ```
+
+pub mod config;
+pub mod error;
+pub mod frontier;
+pub mod http;
+pub mod links;
+pub mod outcome;
+pub mod report;
+pub mod resolve;
+pub mod rules;
+
+pub use config::{Config, CrawlArgs};
+pub use error::{ErrorKind, FetchError};
+pub use frontier::{Frontier, Job};
+pub use outcome::{Fetched, Outcome};
+pub use report::Report;
+pub use rules::Rules;

@@ -1,0 +1,82 @@
+//! A process per URL: the same blocking fetch, run in a child process.
+//!
+//! Processes share nothing, so the frontier stays in the parent. The parent runs its own
+//! executable again with the hidden flag `--fetch-one URL` (plus every flag it was given, so the
+//! child applies the same timeout, limits and host rules); the child fetches that one URL and
+//! writes the result as one line of JSON to its stdout, which is a pipe to the parent. The parent's
+//! pool of `--max-tasks` threads each wait for one child, as Python's `ProcessPoolExecutor` has
+//! a thread that waits on its workers.
+//!
+//! The cost shows in the tour: a process start (exec, dynamic linking, parsing the arguments)
+//! per URL, and results that must be serialised to cross the pipe.
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::process::{Command, ExitCode, Stdio};
+
+use crawl::{Config, ErrorKind, FetchError, Fetched, Outcome};
+use url::Url;
+
+use crate::fetch::fetch;
+
+/// The hidden flag that turns the binary into a one-URL child.
+const FETCH_ONE: &str = "--fetch-one";
+
+/// Parent side: fetches `url` in a child process and reads the result from its stdout.
+pub fn fetch_in_child(url: &Url, config: &Config) -> Fetched {
+    run_child(url).unwrap_or_else(|why| {
+        let error = FetchError::new(ErrorKind::Io, format!("child process: {why}"));
+        config.log_failed_try(url, 1, &error);
+        Fetched { url: url.clone(), outcome: Outcome::Failed { error }, tries: 1 }
+    })
+}
+
+fn run_child(url: &Url) -> Result<Fetched, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    let output = Command::new(exe)
+        .args(child_args(std::env::args_os().skip(1), url))
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("exited with {}", output.status));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("unreadable result: {e}"))
+}
+
+/// The parent's own arguments with `--fetch-one URL` added (before a `--`, if there is one, so
+/// that it stays a flag).
+fn child_args(parent: impl Iterator<Item = OsString>, url: &Url) -> Vec<OsString> {
+    let mut args: Vec<OsString> = parent.collect();
+    let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    args.splice(at..at, [OsString::from(FETCH_ONE), OsString::from(url.as_str())]);
+    args
+}
+
+/// Child side: fetch one URL, print it as JSON, exit.
+pub fn child_main(config: &Config, url: &Url) -> ExitCode {
+    let fetched = fetch(url, config);
+    let line = serde_json::to_string(&fetched).expect("a Fetched always serialises");
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_child_gets_the_parents_flags_and_the_url() {
+        let url = Url::parse("http://h/x").unwrap();
+        let parent = ["h", "--mode", "processes"].map(OsString::from);
+        let args = child_args(parent.into_iter(), &url);
+        assert_eq!(args, ["h", "--mode", "processes", "--fetch-one", "http://h/x"]);
+        let parent = ["--timeout", "1", "--", "h"].map(OsString::from);
+        let args = child_args(parent.into_iter(), &url);
+        assert_eq!(args, ["--timeout", "1", "--fetch-one", "http://h/x", "--", "h"]);
+    }
+}

@@ -1,0 +1,108 @@
+//! The tour: every stage, every mode, one fixture site, one table.
+//!
+//! ```text
+//! cargo run --release -p tour                 # the default site: 200 pages, 20 ms latency, faults on
+//! cargo run --release -p tour -- --pages 100 --latency-ms 50 --json
+//! ```
+//!
+//! The site runs inside the tour, on its own thread. Each stage runs as a child process (the tour
+//! runs *itself* with a hidden first argument naming the stage), so that its CPU time, its threads
+//! and its connections are its own and can be measured from outside: CPU from the kernel's
+//! accounting of waited-for children, threads by sampling `/proc/PID/task`, connections by the
+//! site's own counter.
+
+mod measure;
+mod stages;
+mod table;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Command-line flags of the tour.
+#[derive(Debug, Parser)]
+#[command(name = "tour", about = "Run every stage against the built-in fixture site and compare them")]
+struct TourArgs {
+    /// Pages on the fixture site
+    #[arg(long, default_value_t = 200)]
+    pages: usize,
+    /// Links per page
+    #[arg(long, default_value_t = 8)]
+    links: usize,
+    /// Delay before every response, in milliseconds
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// Seed of the generated site
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Serve no faulty pages
+    #[arg(long)]
+    no_faults: bool,
+    /// Requests in flight per crawl (--max-tasks)
+    #[arg(long, default_value_t = 10)]
+    max_tasks: usize,
+    /// Per-request timeout in seconds: short, so the pages that never answer cost little
+    #[arg(long, default_value_t = 0.2)]
+    timeout: f64,
+    /// Print the rows as a JSON array instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|first| first == stages::RUN_STAGE) {
+        // The tour running itself as one stage's crawler: argv is `tour __stage NAME FLAGS...`.
+        return stages::run_stage_main(std::env::args_os().skip(2));
+    }
+    let args = TourArgs::parse();
+    let config = site::SiteConfig {
+        pages: args.pages,
+        links: args.links,
+        latency: Duration::from_millis(args.latency_ms),
+        seed: args.seed,
+        faults: !args.no_faults,
+        ..site::SiteConfig::default()
+    };
+    let site = match site::spawn(config) {
+        Ok(site) => site,
+        Err(e) => {
+            eprintln!("error: cannot start the fixture site: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "fixture site at {} ({} pages, {} links a page, {} ms latency, faults {})",
+        site.url(),
+        args.pages,
+        args.links,
+        args.latency_ms,
+        if args.no_faults { "off" } else { "on" }
+    );
+    let crawl_flags = [
+        "--max-tasks".to_string(),
+        args.max_tasks.to_string(),
+        "--timeout".to_string(),
+        args.timeout.to_string(),
+        "-q".to_string(),
+    ];
+    let mut rows = Vec::new();
+    for stage in stages::ALL {
+        eprintln!("running stage {} {} ...", stage.stage, stage.mode);
+        match measure::run(stage, &site, &crawl_flags) {
+            Ok(run) => rows.push(run),
+            Err(why) => {
+                eprintln!("error: stage {} {} failed: {why}", stage.stage, stage.mode);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let rows = table::rows(&rows);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialise"));
+    } else {
+        print!("{}", table::render(&rows));
+    }
+    ExitCode::SUCCESS
+}

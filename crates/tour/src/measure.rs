@@ -1,0 +1,92 @@
+//! Running one stage as a child process and measuring it from outside.
+
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::resource::{UsageWho, getrusage};
+
+use crate::stages::{RUN_STAGE, StageRun};
+
+/// What one run of one stage produced.
+#[derive(Debug)]
+pub struct Measured {
+    /// Which stage and mode ran.
+    pub stage: StageRun,
+    /// Its report (stdout), as printed.
+    pub report: String,
+    /// From spawn to exit, as the tour saw it (process start included).
+    pub wall: Duration,
+    /// User plus system CPU time of the child and everything it waited for.
+    pub cpu: Duration,
+    /// Most threads the child process had at once (sampled every millisecond).
+    pub peak_threads: usize,
+    /// Most connections open at the site at once during the run.
+    pub peak_connections: u64,
+}
+
+/// How often the thread count is sampled. Threads in this project live at least one request
+/// (tens of milliseconds at the site's default latency), so 1 ms sampling does not miss them.
+const SAMPLE_EVERY: Duration = Duration::from_millis(1);
+
+/// Runs `stage` against `site` with the shared `flags` and measures it.
+pub fn run(stage: &StageRun, site: &site::RunningSite, flags: &[String]) -> Result<Measured, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    site.counters().reset_peak();
+    let cpu_before = children_cpu()?;
+    let started = Instant::now();
+    let child = Command::new(exe)
+        .arg(RUN_STAGE)
+        .arg(stage.crate_name)
+        .arg(site.url())
+        .args(flags)
+        .args(stage.extra_flags)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let pid = child.id();
+    let running = AtomicBool::new(true);
+    let (output, peak_threads) = thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut peak = 0;
+            while running.load(Ordering::Relaxed) {
+                peak = peak.max(thread_count(pid));
+                thread::sleep(SAMPLE_EVERY);
+            }
+            peak
+        });
+        let output = child.wait_with_output();
+        running.store(false, Ordering::Relaxed);
+        (output, sampler.join().expect("sampler thread panicked"))
+    });
+    let wall = started.elapsed();
+    let output = output.map_err(|e| format!("cannot wait: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("exited with {}", output.status));
+    }
+    Ok(Measured {
+        stage: *stage,
+        report: String::from_utf8_lossy(&output.stdout).into_owned(),
+        wall,
+        cpu: children_cpu()?.saturating_sub(cpu_before),
+        peak_threads,
+        peak_connections: site.counters().peak_connections(),
+    })
+}
+
+/// CPU time (user + system) of all waited-for children so far. The kernel adds a child's usage,
+/// including its own waited-for children, when it is reaped, so a difference around one run is
+/// that run's cost, child processes of `--mode processes` included.
+fn children_cpu() -> Result<Duration, String> {
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN).map_err(|e| format!("getrusage: {e}"))?;
+    let micros = |t: nix::sys::time::TimeVal| t.tv_sec() as u64 * 1_000_000 + t.tv_usec() as u64;
+    Ok(Duration::from_micros(micros(usage.user_time()) + micros(usage.system_time())))
+}
+
+/// Threads of a live process (0 once it is gone).
+fn thread_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |dir| dir.count())
+}

@@ -1,0 +1,45 @@
+//! `--max-tasks` is both reached and never exceeded, as the fixture site counts connections.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+/// Enough pages at enough latency that every worker is busy at once for a while.
+fn busy_site() -> site::RunningSite {
+    site::spawn(site::SiteConfig {
+        pages: 60,
+        links: 6,
+        latency: Duration::from_millis(50),
+        faults: false,
+        ..site::SiteConfig::default()
+    })
+    .expect("start the fixture site")
+}
+
+#[test]
+fn peak_connections_equal_max_tasks() {
+    let site = busy_site();
+    for stage in STAGE_BINS {
+        let modes: &[&str] = if *stage == "stage1-blocking" { &["threads", "pool", "processes"] } else { &[""] };
+        for mode in modes {
+            site.counters().reset_peak();
+            let mut flags = vec!["--max-tasks", "5", "--timeout", "5"];
+            if !mode.is_empty() {
+                flags.extend(["--mode", mode]);
+            }
+            let report = crawl_report(stage, &site, &flags);
+            assert_eq!(crawl::report::counts(&report).map(|c| c.1), Some(0), "{report}");
+            assert_eq!(site.counters().peak_connections(), 5, "{stage} {mode}");
+        }
+    }
+}
+
+#[test]
+fn sequential_means_one_connection_at_a_time() {
+    let site = busy_site();
+    let report = crawl_report("stage1-blocking", &site, &["--mode", "sequential", "--max-tasks", "5"]);
+    assert!(crawl::report::counts(&report).unwrap().0 > 60);
+    assert_eq!(site.counters().peak_connections(), 1);
+}

@@ -1,0 +1,75 @@
+//! The README's commands, run as a new user would run them (on a small site, to stay quick).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const SMALL_TOUR: &[&str] = &["--pages", "20", "--links", "4", "--latency-ms", "2", "--timeout", "0.2"];
+
+#[test]
+fn the_tour_prints_one_row_per_stage_and_mode() {
+    let output = Command::new(bin("tour")).args(SMALL_TOUR).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut lines = stdout.lines();
+    let header = lines.next().unwrap();
+    for column in ["stage", "mode", "urls", "errors", "wall s", "cpu s", "peak threads", "peak connections", "same report"] {
+        assert!(header.contains(column), "{header}");
+    }
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
+    let modes: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    assert_eq!(modes, STAGE1_MODES);
+    for row in &rows {
+        assert_eq!(row.last(), Some(&"yes"), "{stdout}");
+        assert!(row[2].parse::<usize>().unwrap() > 20, "{stdout}");
+    }
+    // Sequential holds one connection; the others up to --max-tasks (10).
+    assert_eq!(rows[0][7], "1", "{stdout}");
+    assert_eq!(rows[0][6], "1", "sequential runs on one thread: {stdout}");
+}
+
+#[test]
+fn tour_json_has_the_documented_keys() {
+    let output = Command::new(bin("tour")).args(SMALL_TOUR).args(["--no-faults", "--json"]).output().unwrap();
+    assert!(output.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), STAGE1_MODES.len());
+    for row in rows {
+        let keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = [
+            "stage", "mode", "urls", "errors", "wall_secs", "cpu_secs", "peak_threads", "peak_connections", "same_report",
+        ];
+        expected.sort();
+        let mut keys = keys.clone();
+        keys.sort();
+        assert_eq!(keys, expected);
+        assert_eq!(row["errors"], 0, "no faults, no errors: {row}");
+        assert_eq!(row["same_report"], true);
+    }
+}
+
+#[test]
+fn the_site_binary_announces_its_address_and_serves() {
+    let mut child = Command::new(bin("site"))
+        .args(["--port", "0", "--latency-ms", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let re = regex::Regex::new(r"^listening on http://127\.0\.0\.1:(\d+)/\n$").unwrap();
+    let port = re.captures(&first).unwrap_or_else(|| panic!("first line: {first:?}"))[1].to_string();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(response.contains("/page/0"), "{response}");
+}

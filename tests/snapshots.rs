@@ -1,0 +1,42 @@
+//! Snapshots of every stage's report on the fixture site with faults, and the equivalence test:
+//! every stage and mode prints the same report, byte for byte, apart from port and time.
+
+mod common;
+
+use common::*;
+use insta_cmd::assert_cmd_snapshot;
+
+#[test]
+fn stage1_reports_in_every_mode() {
+    let site = small_site(true);
+    let mut settings = insta::Settings::clone_current();
+    for (matcher, replacement) in insta_filters() {
+        settings.add_filter(matcher, replacement);
+    }
+    settings.bind(|| {
+        for mode in STAGE1_MODES {
+            let command = crawl_command("stage1-blocking", &site, &["--mode", mode, "--max-tasks", "4"]);
+            assert_cmd_snapshot!(format!("stage1_{mode}"), command);
+        }
+    });
+}
+
+#[test]
+fn every_stage_and_mode_prints_the_same_report() {
+    // One site for every run: a crawl must not change what the next one sees (the flaky page
+    // fails on a fixed cycle), so the runs are comparable one after another.
+    let site = small_site(true);
+    let reference = normalized(&crawl_report("stage1-blocking", &site, &["--mode", "sequential"]));
+    assert!(reference.contains("/fault/flaky"), "the faulty pages were crawled:\n{reference}");
+    for stage in STAGE_BINS {
+        let modes: &[&str] = if *stage == "stage1-blocking" { STAGE1_MODES } else { &[""] };
+        for mode in modes {
+            let mut flags = vec!["--max-tasks", "5"];
+            if !mode.is_empty() {
+                flags.extend(["--mode", mode]);
+            }
+            let report = normalized(&crawl_report(stage, &site, &flags));
+            assert_eq!(report, reference, "{stage} {mode} differs from stage 1 sequential");
+        }
+    }
+}
