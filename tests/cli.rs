@@ -37,7 +37,15 @@ fn help_lists_the_shared_flags() {
         let output = Command::new(bin(stage)).arg("--help").output().unwrap();
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
-        for flag in ["--max-tasks", "--max-redirect", "--max-tries", "--exclude", "--lenient", "--timeout", "--max-body"] {
+        for flag in [
+            "--max-tasks",
+            "--max-redirect",
+            "--max-tries",
+            "--exclude",
+            "--lenient",
+            "--timeout",
+            "--max-body",
+        ] {
             assert!(help.contains(flag), "{stage}: {flag}\n{help}");
         }
         assert!(!help.contains("--fetch-one"), "internal flags stay hidden");
@@ -48,7 +56,8 @@ fn help_lists_the_shared_flags() {
 fn an_unreachable_root_is_a_row_not_a_crash() {
     // Port 1 on loopback: nothing listens, so every try is refused at once.
     for stage in STAGE_BINS {
-        let output = Command::new(bin(stage)).args(["127.0.0.1:1", "-q", "--max-tries", "2"]).output().unwrap();
+        let output =
+            Command::new(bin(stage)).args(["127.0.0.1:1", "-q", "--max-tries", "2"]).output().unwrap();
         assert!(output.status.success(), "{stage}");
         let report = String::from_utf8_lossy(&output.stdout);
         assert!(report.starts_with("http://127.0.0.1:1/  error connect (2 tries)\n"), "{stage}: {report}");

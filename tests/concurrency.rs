@@ -22,7 +22,8 @@ fn busy_site() -> site::RunningSite {
 fn peak_connections_equal_max_tasks() {
     let site = busy_site();
     for stage in STAGE_BINS {
-        let modes: &[&str] = if *stage == "stage1-blocking" { &["threads", "pool", "processes"] } else { &[""] };
+        let modes: &[&str] =
+            if *stage == "stage1-blocking" { &["threads", "pool", "processes"] } else { &[""] };
         for mode in modes {
             site.counters().reset_peak();
             let mut flags = vec!["--max-tasks", "5", "--timeout", "5"];

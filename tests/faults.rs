@@ -66,8 +66,14 @@ fn redirects_and_foreign_hosts_follow_the_rules() {
     let site = small_site(true);
     let report = crawl_report("stage1-blocking", &site, &[]);
     let base = site.url();
-    assert_eq!(row(&report, &site, "/redirect/loop/a"), Some(format!("302 -> {base}redirect/loop/b").as_str()));
-    assert_eq!(row(&report, &site, "/redirect/loop/b"), Some(format!("302 -> {base}redirect/loop/a").as_str()));
+    assert_eq!(
+        row(&report, &site, "/redirect/loop/a"),
+        Some(format!("302 -> {base}redirect/loop/b").as_str())
+    );
+    assert_eq!(
+        row(&report, &site, "/redirect/loop/b"),
+        Some(format!("302 -> {base}redirect/loop/a").as_str())
+    );
     assert_eq!(
         row(&report, &site, "/redirect/offsite"),
         Some("302 -> http://example.com/ (not followed: not allowed)")
@@ -78,5 +84,6 @@ fn redirects_and_foreign_hosts_follow_the_rules() {
     let alias = format!("localhost:{}", site.addr().port());
     assert_eq!(site.counters().requests_for_host(&alias), 0, "{:?}", site.counters().hosts());
     assert!(!report.contains("localhost"), "{report}");
-    assert!(!report.contains("example.com/ ") && !report.contains("mailto"), "{report}");
+    let prefix = site.url();
+    assert!(report.lines().take_while(|l| !l.is_empty()).all(|l| l.starts_with(&prefix)), "{report}");
 }

@@ -17,7 +17,17 @@ fn the_tour_prints_one_row_per_stage_and_mode() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let mut lines = stdout.lines();
     let header = lines.next().unwrap();
-    for column in ["stage", "mode", "urls", "errors", "wall s", "cpu s", "peak threads", "peak connections", "same report"] {
+    for column in [
+        "stage",
+        "mode",
+        "urls",
+        "errors",
+        "wall s",
+        "cpu s",
+        "peak threads",
+        "peak connections",
+        "same report",
+    ] {
         assert!(header.contains(column), "{header}");
     }
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
@@ -42,7 +52,15 @@ fn tour_json_has_the_documented_keys() {
     for row in rows {
         let keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
         let mut expected = [
-            "stage", "mode", "urls", "errors", "wall_secs", "cpu_secs", "peak_threads", "peak_connections", "same_report",
+            "stage",
+            "mode",
+            "urls",
+            "errors",
+            "wall_secs",
+            "cpu_secs",
+            "peak_threads",
+            "peak_connections",
+            "same_report",
         ];
         expected.sort();
         let mut keys = keys.clone();

@@ -21,7 +21,8 @@ pub fn bin(name: &str) -> PathBuf {
     let dir = BUILT.get_or_init(|| {
         let test_exe = std::env::current_exe().expect("test executable path");
         // target/<profile>/deps/<test>-<hash>
-        let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).expect("target layout").to_path_buf();
+        let profile_dir =
+            test_exe.parent().and_then(|deps| deps.parent()).expect("target layout").to_path_buf();
         let release = profile_dir.file_name().is_some_and(|p| p == "release");
         let mut build = Command::new(env!("CARGO"));
         build.args(["build", "--quiet", "--bins"]);
@@ -57,7 +58,10 @@ pub const TEST_TIMEOUT: &str = "0.3";
 /// A stage binary's command crawling `site` quietly with the test timeout.
 pub fn crawl_command(stage: &str, site: &site::RunningSite, extra: &[&str]) -> Command {
     let mut command = Command::new(bin(stage));
-    command.arg(site.url()).args(["--timeout", TEST_TIMEOUT, "-q"]).args(extra);
+    command.arg(site.url()).arg("-q").args(extra);
+    if !extra.contains(&"--timeout") {
+        command.args(["--timeout", TEST_TIMEOUT]);
+    }
     command
 }
 

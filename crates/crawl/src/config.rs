@@ -42,7 +42,7 @@ pub struct CrawlArgs {
     #[arg(long)]
     pub lenient: bool,
     /// Time limit for one request, in seconds (fractions allowed)
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Crawl at most this many URLs
     #[arg(long, value_name = "N")]
@@ -113,11 +113,7 @@ pub struct Config {
 impl Config {
     /// Validates parsed flags. The error is one line, ready to print after `error: `.
     pub fn from_args(args: &CrawlArgs) -> Result<Config, String> {
-        let roots = args
-            .roots
-            .iter()
-            .map(|root| rules::parse_root(root))
-            .collect::<Result<Vec<_>, _>>()?;
+        let roots = args.roots.iter().map(|root| rules::parse_root(root)).collect::<Result<Vec<_>, _>>()?;
         let exclude = match &args.exclude {
             Some(pattern) => Some(Regex::new(pattern).map_err(|e| {
                 let why = e.to_string().lines().last().unwrap_or_default().trim().to_string();
@@ -173,9 +169,7 @@ pub fn parse<E: Args + FromArgMatches>(
     args: impl IntoIterator<Item = OsString>,
 ) -> Result<(Config, E), ExitCode> {
     let command = Cli::<E>::command().name(bin).bin_name(bin).about(about);
-    let cli = command
-        .try_get_matches_from(args)
-        .and_then(|matches| Cli::<E>::from_arg_matches(&matches));
+    let cli = command.try_get_matches_from(args).and_then(|matches| Cli::<E>::from_arg_matches(&matches));
     let cli = match cli {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
@@ -227,8 +221,12 @@ impl Config {
     }
 }
 
+/// The first paragraph of an error message as one line (clap puts the missing argument's name
+/// on the line after "required arguments were not provided:").
 fn first_line(text: &str) -> String {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error").trim().to_string()
+    let paragraph: Vec<&str> =
+        text.lines().map(str::trim).skip_while(|l| l.is_empty()).take_while(|l| !l.is_empty()).collect();
+    if paragraph.is_empty() { "error".to_string() } else { paragraph.join(" ") }
 }
 
 #[cfg(test)]

@@ -71,10 +71,7 @@ pub struct FetchError {
 
 impl FetchError {
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
-        FetchError {
-            kind,
-            detail: detail.into(),
-        }
+        FetchError { kind, detail: detail.into() }
     }
 
     /// Classifies an I/O error from a socket call.

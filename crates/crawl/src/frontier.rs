@@ -95,10 +95,8 @@ impl Frontier {
     /// Records a finished job and queues what it leads to: a page's unseen links, or a redirect's
     /// target while the chain has budget left and the target is allowed.
     pub fn complete(&mut self, job: Job, fetched: Fetched) {
-        self.in_flight = self
-            .in_flight
-            .checked_sub(1)
-            .expect("complete() called for a job pop() did not hand out");
+        self.in_flight =
+            self.in_flight.checked_sub(1).expect("complete() called for a job pop() did not hand out");
         let mut redirect = None;
         match &fetched.outcome {
             Outcome::Page { links, .. } => {
@@ -145,10 +143,7 @@ impl Frontier {
             return;
         }
         if self.seen.insert(url.clone()) {
-            self.queue.push_back(Job {
-                url,
-                redirects_left,
-            });
+            self.queue.push_back(Job { url, redirects_left });
         }
     }
 }

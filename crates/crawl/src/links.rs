@@ -46,10 +46,7 @@ pub fn hrefs(html: &str) -> impl Iterator<Item = Cow<'_, str>> {
 /// The distinct crawlable links of a page: joined to `base`, fragments dropped, allowed by `rules`.
 /// Sorted, so that what a stage does with them never depends on hash order.
 pub fn page_links(base: &Url, html: &str, rules: &Rules) -> BTreeSet<Url> {
-    hrefs(html)
-        .filter_map(|href| rules::join(base, &href))
-        .filter(|url| rules.allows(url))
-        .collect()
+    hrefs(html).filter_map(|href| rules::join(base, &href)).filter(|url| rules.allows(url)).collect()
 }
 
 #[cfg(test)]
@@ -80,17 +77,10 @@ mod tests {
             <a href="javascript:void(0)">js</a> <a href="https://127.0.0.1:8000/s">tls</a>
             <a href="http://example.com/">other</a> <a href="http://localhost:8000/">alias</a>
             <a href="http://127.0.0.1:9000/">port</a> <a href="http://[bad">broken</a>"#;
-        let links: Vec<String> = page_links(&base, html, &rules)
-            .into_iter()
-            .map(String::from)
-            .collect();
+        let links: Vec<String> = page_links(&base, html, &rules).into_iter().map(String::from).collect();
         assert_eq!(
             links,
-            [
-                "http://127.0.0.1:8000/page/2",
-                "http://127.0.0.1:8000/page/3",
-                "http://127.0.0.1:8000/page/4",
-            ]
+            ["http://127.0.0.1:8000/page/2", "http://127.0.0.1:8000/page/3", "http://127.0.0.1:8000/page/4",]
         );
     }
 

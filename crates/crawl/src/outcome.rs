@@ -61,12 +61,7 @@ impl Outcome {
         } else {
             Vec::new()
         };
-        Outcome::Page {
-            status: response.status,
-            content_type,
-            size: response.body.len(),
-            links,
-        }
+        Outcome::Page { status: response.status, content_type, size: response.body.len(), links }
     }
 
     /// Whether every try failed.
@@ -83,10 +78,7 @@ mod tests {
         Response {
             version: 1,
             status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
+            headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             body: body.to_vec(),
         }
     }
@@ -105,10 +97,7 @@ mod tests {
             let outcome = Outcome::from_response(&url, &r, &rules);
             assert_eq!(
                 outcome,
-                Outcome::Redirect {
-                    status,
-                    location: Url::parse("http://h/other").unwrap()
-                }
+                Outcome::Redirect { status, location: Url::parse("http://h/other").unwrap() }
             );
         }
     }

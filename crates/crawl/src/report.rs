@@ -69,8 +69,7 @@ impl Report {
     /// For each fetched URL, how many of its links (or its redirect target) it was the first to
     /// lead to, in a breadth-first walk from the roots that visits links in sorted order.
     fn new_counts(&self) -> HashMap<&Url, usize> {
-        let by_url: HashMap<&Url, &Record> =
-            self.records.iter().map(|r| (&r.fetched.url, r)).collect();
+        let by_url: HashMap<&Url, &Record> = self.records.iter().map(|r| (&r.fetched.url, r)).collect();
         let mut discovered: HashSet<&Url> = self.roots.iter().collect();
         let mut queue: VecDeque<&Url> = self.roots.iter().collect();
         let mut counts = HashMap::new();
@@ -146,7 +145,11 @@ impl fmt::Display for Report {
         writeln!(f, "  urls       {}", self.records.len())?;
         writeln!(f, "  pages      {pages} ({})", list(&mut types.iter().map(|(t, n)| format!("{t} {n}"))))?;
         writeln!(f, "  redirects  {redirects}")?;
-        writeln!(f, "  errors     {error_count} ({})", list(&mut errors.iter().map(|(k, n)| format!("{k} {n}"))))?;
+        writeln!(
+            f,
+            "  errors     {error_count} ({})",
+            list(&mut errors.iter().map(|(k, n)| format!("{k} {n}")))
+        )?;
         writeln!(f, "  statuses   {}", list(&mut statuses.iter().map(|(s, n)| format!("{s}: {n}"))))?;
         writeln!(f, "  bytes      {bytes}")?;
         writeln!(

@@ -12,9 +12,7 @@ use crate::error::{ErrorKind, FetchError};
 
 /// The first address of `url`'s host and port (80 when absent).
 pub fn socket_addr(url: &Url) -> Result<SocketAddr, FetchError> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| FetchError::new(ErrorKind::Dns, format!("{url} has no host")))?;
+    let host = url.host_str().ok_or_else(|| FetchError::new(ErrorKind::Dns, format!("{url} has no host")))?;
     let port = url.port_or_known_default().unwrap_or(80);
     // `[::1]` is how url spells an IPv6 host; the resolver wants it bare.
     let host = host.trim_start_matches('[').trim_end_matches(']');

@@ -19,18 +19,12 @@ use url::{Host, Url};
 /// assert!(crawl::rules::parse_root("https://example.com/").is_err());
 /// ```
 pub fn parse_root(root: &str) -> Result<Url, String> {
-    let with_scheme = if root.contains("://") {
-        root.to_string()
-    } else {
-        format!("http://{root}")
-    };
+    let with_scheme = if root.contains("://") { root.to_string() } else { format!("http://{root}") };
     let url = Url::parse(&with_scheme).map_err(|e| format!("malformed URL {root:?}: {e}"))?;
     match url.scheme() {
         "http" => {}
         "https" => {
-            return Err(format!(
-                "{root:?} is https; this crawler speaks plain HTTP/1.1 only"
-            ));
+            return Err(format!("{root:?} is https; this crawler speaks plain HTTP/1.1 only"));
         }
         other => return Err(format!("{root:?} has scheme {other:?}; only http is crawled")),
     }
@@ -68,11 +62,7 @@ impl Rules {
             .iter()
             .filter_map(|url| Some((url.host()?.to_owned(), url.port_or_known_default()?)))
             .collect();
-        Rules {
-            roots,
-            exclude,
-            lenient,
-        }
+        Rules { roots, exclude, lenient }
     }
 
     /// Whether `url` may be crawled.
@@ -86,9 +76,7 @@ impl Rules {
         let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
             return false;
         };
-        self.roots
-            .iter()
-            .any(|(root, root_port)| *root_port == port && self.host_matches(root, &host))
+        self.roots.iter().any(|(root, root_port)| *root_port == port && self.host_matches(root, &host))
     }
 
     fn host_matches(&self, root: &Host<String>, host: &Host<&str>) -> bool {
@@ -136,14 +124,8 @@ mod tests {
     #[test]
     fn roots_get_http_and_lose_fragments() {
         assert_eq!(parse_root("example.com").unwrap().as_str(), "http://example.com/");
-        assert_eq!(
-            parse_root("http://example.com/a#frag").unwrap().as_str(),
-            "http://example.com/a"
-        );
-        assert_eq!(
-            parse_root("127.0.0.1:8000").unwrap().as_str(),
-            "http://127.0.0.1:8000/"
-        );
+        assert_eq!(parse_root("http://example.com/a#frag").unwrap().as_str(), "http://example.com/a");
+        assert_eq!(parse_root("127.0.0.1:8000").unwrap().as_str(), "http://127.0.0.1:8000/");
     }
 
     #[test]

@@ -57,14 +57,23 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(5 * 60);
 /// A fault that needs more than an ordinary [`Response`]: something done to the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fault {
+    /// Part of a response, then RST.
     Reset,
+    /// Part of a response, then FIN.
     Truncated,
+    /// Not HTTP at all.
     Garbage,
+    /// A head that never ends, one byte at a time.
     Trickle,
+    /// No answer at all.
     Silent,
+    /// A valid but enormous response.
     Huge,
+    /// RST, RST, then a valid response, in a cycle.
     Flaky,
+    /// A valid response in chunked encoding.
     Chunked,
+    /// A valid HTTP/1.0 response framed by closing the connection.
     Http10,
 }
 
@@ -139,10 +148,18 @@ pub(crate) async fn perform(
         Fault::Trickle => {
             stream.write_all(b"HTTP/1.1 200 OK\r\nX-Trickle: ").await?;
             let give_up = Instant::now() + GIVE_UP_AFTER;
+            let mut sink = [0u8; 256];
             while Instant::now() < give_up {
-                sleep(Duration::from_millis(100)).await;
-                // Once the client has gone, a write fails and `?` ends the connection.
-                stream.write_all(b"a").await?;
+                // Wait for the next byte's turn *and* watch the socket: a client that gives up
+                // must count as gone at once, not at the next write, or its retry's connection
+                // would briefly overlap this one in the open-connections counter.
+                tokio::select! {
+                    () = sleep(Duration::from_millis(100)) => stream.write_all(b"a").await?,
+                    read = stream.read(&mut sink) => match read {
+                        Ok(0) | Err(_) => return Ok(()), // the client closed: drop, not linger
+                        Ok(_) => {}                       // pipelined bytes: ignored
+                    },
+                }
             }
             server::finish(stream, guard).await
         }
@@ -195,7 +212,8 @@ fn promise_1000(sent: usize) -> Vec<u8> {
 /// `/fault/huge`: a valid response, just far too big, streamed so the server never holds it.
 async fn huge(mut stream: TcpStream, guard: OpenGuard, head_only: bool) -> io::Result<()> {
     let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {HTML}\r\nContent-Length: {HUGE_BODY_BYTES}\r\nConnection: close\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Type: {HTML}\r\nContent-Length: {HUGE_BODY_BYTES}\r\n\
+         Connection: close\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await?;
     if !head_only {
@@ -214,7 +232,8 @@ async fn huge(mut stream: TcpStream, guard: OpenGuard, head_only: bool) -> io::R
 /// when there is no `Content-Length`.
 async fn chunked(mut stream: TcpStream, guard: OpenGuard, head_only: bool) -> io::Result<()> {
     let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {HTML}\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: close\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Type: {HTML}\r\nTransfer-Encoding: chunked\r\n\
+         Trailer: X-Checksum\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await?;
     if head_only {

@@ -4,10 +4,9 @@
 //! A crawler needs something to crawl, and the public web is neither deterministic nor polite to
 //! hammer. This crate serves a made-up site instead:
 //!
-//! - **pages** ([`pages`](crate::pages) module): `/page/0` .. `/page/{pages-1}`, a link graph
-//!   generated from a seed, with every link spelling a crawler must handle (relative, `../`,
-//!   absolute, full URL, fragments, odd quoting) and every link it must refuse (mailto, other
-//!   hosts, https);
+//! - **pages**: `/page/0` .. `/page/{pages-1}`, a link graph generated from a seed, with every
+//!   link spelling a crawler must handle (relative, `../`, absolute, full URL, fragments, odd
+//!   quoting) and every link it must refuse (mailto, other hosts, https);
 //! - **redirects**: a chain, a loop and one that leaves the site;
 //! - **faults** ([`FAULT_PATHS`]): connections that reset, truncate, trickle, stay silent, send
 //!   garbage or far too much, and responses in framings a naive client gets wrong;
@@ -101,7 +100,13 @@ pub fn spawn(config: SiteConfig) -> io::Result<RunningSite> {
     let shared = Arc::new(server::Shared::new(config, addr, Arc::clone(&counters)));
     let (stop, stopped) = oneshot::channel();
     let thread = thread::Builder::new().name(format!("site-{}", addr.port())).spawn(move || {
-        runtime.block_on(server::serve(listener, shared, stopped));
+        // The accept loop runs as a spawned task, not as `block_on`'s own future: a current-thread
+        // runtime polls that future ahead of every task, so a new connection would be counted
+        // before the task of a connection the client had already closed could see the close.
+        // As a task it takes its turn in wake-up order, which keeps the counters exact.
+        runtime.block_on(async {
+            let _ = tokio::spawn(server::serve(listener, shared, stopped)).await;
+        });
         // Dropping the runtime drops every connection task that is still running, and with
         // each task its socket: that is how shutdown closes open connections.
         drop(runtime);

@@ -176,7 +176,7 @@ pub(crate) fn page(config: &SiteConfig, n: usize, host: &str) -> String {
 }
 
 /// Writes `<a href="...">text</a>` with the quoting and attribute case picked by `style`.
-/// Only the first link of a list is tested for every combination; `style` spreads the rest.
+/// The same `style` also picks the link's spelling, so the combinations vary together.
 fn anchor(html: &mut String, href: &str, text: &str, style: usize) {
     let quote = QUOTES[style % QUOTES.len()];
     // Mostly lower case, as on real pages; the odd spellings one time in four.
@@ -200,7 +200,8 @@ fn filler(html: &mut String, rng: &mut Rng) {
 /// The start of every HTML document, up to and including `<body>`.
 pub(crate) fn head(title: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n"
+        "<!doctype html>\n<html lang=\"en\">\n\
+         <head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n"
     )
 }
 

@@ -30,9 +30,8 @@ fn main() {
     })
     .expect("start the fixture site");
     let config = Config::from_cli_args(["download_pool", site.url().as_str(), "-q"]).expect("valid flags");
-    let urls: Vec<url::Url> = (0..PAGES)
-        .map(|page| config.roots[0].join(&format!("page/{page}")).expect("valid URL"))
-        .collect();
+    let urls: Vec<url::Url> =
+        (0..PAGES).map(|page| config.roots[0].join(&format!("page/{page}")).expect("valid URL")).collect();
 
     println!("{PAGES} pages, {latency_ms} ms of server latency each");
 
@@ -87,7 +86,9 @@ fn parse_latency() -> Result<u64, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [] => Ok(100),
-        [flag, ms] if flag == "--latency-ms" => ms.parse().map_err(|_| format!("--latency-ms {ms:?} is not a number")),
+        [flag, ms] if flag == "--latency-ms" => {
+            ms.parse().map_err(|_| format!("--latency-ms {ms:?} is not a number"))
+        }
         _ => Err("usage: download_pool [--latency-ms MS]".into()),
     }
 }

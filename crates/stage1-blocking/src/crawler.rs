@@ -6,7 +6,8 @@
 //! some other thread changes it. That wrapping is the whole price of sharing in this stage, and
 //! the compiler insists on it: `Frontier` is not `Sync`, so threads cannot touch it bare.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
 use std::thread;
 
 use crawl::{Config, Fetched, Frontier, Job, Report};
@@ -89,25 +90,42 @@ impl Shared {
 }
 
 // ANCHOR: threads
-/// A new OS thread for every URL, at most `--max-tasks` fetching at once (a finishing thread may
-/// still be exiting for a moment when its successor starts).
+/// A new OS thread for every URL, at most `--max-tasks` of them alive at once.
 fn thread_per_url(config: &Config) -> Report {
     let shared = Shared::new(config);
     thread::scope(|scope| {
+        let mut alive = HashMap::new();
+        // Each thread sends its number here as its last act, so the main thread can join it.
+        let (exited, exits) = mpsc::channel();
         let mut spawned = 0;
         while let Some(job) = shared.next_job(config.max_tasks) {
+            // A thread that has completed its job may not have exited yet: join it first, so
+            // that "at most --max-tasks threads" holds for threads, not just for fetches.
+            while alive.len() >= config.max_tasks {
+                let id = exits.recv().expect("a thread exited without saying so");
+                join(alive.remove(&id));
+            }
             spawned += 1;
-            let shared = &shared;
-            thread::Builder::new()
+            let (shared, exited) = (&shared, exited.clone());
+            let handle = thread::Builder::new()
                 .name(format!("url-{spawned}"))
                 .spawn_scoped(scope, move || {
                     let fetched = fetch(&job.url, config);
                     shared.complete(job, fetched);
+                    let _ = exited.send(spawned);
                 })
                 .expect("cannot spawn a thread");
+            alive.insert(spawned, handle);
         }
+        // The crawl is over; the scope joins whatever threads are still on their way out.
     });
     shared.into_report()
+}
+
+fn join(handle: Option<thread::ScopedJoinHandle<'_, ()>>) {
+    if let Some(handle) = handle {
+        handle.join().expect("a crawler thread panicked");
+    }
 }
 // ANCHOR_END: threads
 

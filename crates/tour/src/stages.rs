@@ -21,10 +21,25 @@ pub struct StageRun {
 
 /// Every row, in the order printed. Later stages add theirs here.
 pub const ALL: &[StageRun] = &[
-    StageRun { stage: 1, mode: "sequential", crate_name: "stage1-blocking", extra_flags: &["--mode", "sequential"] },
-    StageRun { stage: 1, mode: "threads", crate_name: "stage1-blocking", extra_flags: &["--mode", "threads"] },
+    StageRun {
+        stage: 1,
+        mode: "sequential",
+        crate_name: "stage1-blocking",
+        extra_flags: &["--mode", "sequential"],
+    },
+    StageRun {
+        stage: 1,
+        mode: "threads",
+        crate_name: "stage1-blocking",
+        extra_flags: &["--mode", "threads"],
+    },
     StageRun { stage: 1, mode: "pool", crate_name: "stage1-blocking", extra_flags: &["--mode", "pool"] },
-    StageRun { stage: 1, mode: "processes", crate_name: "stage1-blocking", extra_flags: &["--mode", "processes"] },
+    StageRun {
+        stage: 1,
+        mode: "processes",
+        crate_name: "stage1-blocking",
+        extra_flags: &["--mode", "processes"],
+    },
 ];
 
 /// Runs the stage named by the first argument with the rest as its command line.

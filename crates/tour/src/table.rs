@@ -50,7 +50,15 @@ fn round3(x: f64) -> f64 {
 pub fn render(rows: &[Row]) -> String {
     let mut out = format!(
         "{:<5} {:<10} {:>5} {:>6} {:>8} {:>8} {:>12} {:>16} {:>11}\n",
-        "stage", "mode", "urls", "errors", "wall s", "cpu s", "peak threads", "peak connections", "same report"
+        "stage",
+        "mode",
+        "urls",
+        "errors",
+        "wall s",
+        "cpu s",
+        "peak threads",
+        "peak connections",
+        "same report"
     );
     for row in rows {
         out += &format!(

@@ -55,3 +55,15 @@ fn two_thousand_concurrent_connections_are_all_answered() {
     // 2000 sequential 200 ms waits would take 400 s; overlapped, they take one.
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
+
+#[test]
+fn the_latency_comes_before_every_reply_faults_included() {
+    let latency = Duration::from_millis(150);
+    let site = start(SiteConfig { latency, ..SiteConfig::default() });
+    for path in ["/", "/page/1", "/nope", "/fault/garbage"] {
+        let started = Instant::now();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: h\r\n\r\n");
+        crate::support::raw(site.addr(), request.as_bytes()).unwrap();
+        assert!(started.elapsed() >= latency, "{path} came too early");
+    }
+}

@@ -57,3 +57,24 @@ fn the_peak_remembers_until_reset() {
     wait_for("no open connections", || counters.open_connections() == 0);
     assert_eq!(counters.requests(), 1);
 }
+
+/// A client that gives up on a page that never answers and reconnects at once (a crawler's
+/// retry) has one connection open at a time, and the counter must say so: the server has to see
+/// the close before it counts the next accept.
+#[test]
+fn an_abandoned_connection_is_closed_before_the_retry_is_counted() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    for path in ["/fault/silent", "/fault/trickle"] {
+        let site = start(quick());
+        for _ in 0..5 {
+            let mut stream = connect(site.addr());
+            stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+            stream.set_read_timeout(Some(Duration::from_millis(30))).unwrap();
+            let _ = stream.read(&mut [0; 64]);
+            // Dropped here and reconnected with no pause, as a retry does.
+        }
+        wait_for("the last connection to close", || site.counters().open_connections() == 0);
+        assert_eq!(site.counters().peak_connections(), 1, "{path}");
+    }
+}
