@@ -44,3 +44,22 @@ fn sequential_means_one_connection_at_a_time() {
     assert!(crawl::report::counts(&report).unwrap().0 > 60);
     assert_eq!(site.counters().peak_connections(), 1);
 }
+
+#[test]
+fn faults_do_not_push_connections_past_max_tasks() {
+    // Retries after a timeout, a reset or a refused body reconnect at once; each old connection
+    // must be closed (and counted closed by the site) before its retry is counted.
+    let site = site::spawn(site::SiteConfig {
+        pages: 100,
+        latency: Duration::from_millis(20),
+        ..site::SiteConfig::default()
+    })
+    .expect("start the fixture site");
+    for round in 0..4 {
+        site.counters().reset_peak();
+        let flags = ["--mode", "pool", "--max-tasks", "10", "--timeout", "0.2"];
+        let report = crawl_report("stage1-blocking", &site, &flags);
+        assert_eq!(crawl::report::counts(&report).map(|c| c.1), Some(6), "{report}");
+        assert_eq!(site.counters().peak_connections(), 10, "round {round}");
+    }
+}

@@ -84,6 +84,12 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: 
                 // client's connect succeeds as far as the server can tell.
                 let guard = shared.counters.open_connection();
                 tokio::spawn(connection(stream, guard, Arc::clone(&shared)));
+                // One accept per turn. The kernel's backlog may already hold a connection a
+                // client opened right after closing another; if we took it now, it would be
+                // counted before the task of the closed one had seen its close. `yield_now`
+                // puts this loop behind the next poll for I/O events, so every close that
+                // happened before the next connection is handled before it is counted.
+                tokio::task::yield_now().await;
             }
             // Typically "too many open files". Retrying at once would spin; a pause lets some
             // connections finish first.
