@@ -12,6 +12,11 @@ pub const STAGE_BINS: &[&str] = &["stage1-blocking"];
 /// Stage 1's modes, as `--mode` takes them.
 pub const STAGE1_MODES: &[&str] = &["sequential", "threads", "pool", "processes"];
 
+/// The path of an example binary of a stage crate (built by [`bin`] with the binaries).
+pub fn example(name: &str) -> PathBuf {
+    bin("examples").join(name)
+}
+
 /// The path of a workspace binary, built (once per test process) with the profile this test was
 /// built with. Cargo only builds a package's binaries for that package's own integration tests,
 /// so the cross-stage tests build the ones they run themselves; when they are fresh this is a
@@ -25,7 +30,7 @@ pub fn bin(name: &str) -> PathBuf {
             test_exe.parent().and_then(|deps| deps.parent()).expect("target layout").to_path_buf();
         let release = profile_dir.file_name().is_some_and(|p| p == "release");
         let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "--bins"]);
+        build.args(["build", "--quiet", "--bins", "--examples"]);
         for package in STAGE_BINS.iter().chain(["tour", "site"].iter()) {
             build.args(["-p", package]);
         }

@@ -1,0 +1,61 @@
+//! The notes' demos, run as a reader would run them.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use insta_cmd::assert_cmd_snapshot;
+
+#[test]
+fn race_loses_updates_only_without_an_atomic_update() {
+    let output = Command::new(example("race")).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    // The exact and the lost counts of the racy line vary from run to run; the rest must not.
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"load, then store: +\d+ \(\d+ updates lost\)", "load, then store: [RACY]");
+    settings.bind(|| insta::assert_snapshot!("race", stdout));
+    let racy: u64 = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("load, then store:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .expect("the racy line");
+    assert!(racy <= 4_000_000, "an update cannot be invented: {racy}");
+}
+
+#[test]
+fn download_pool_is_several_times_faster_with_five_threads() {
+    let mut command = Command::new(example("download_pool"));
+    command.args(["--latency-ms", "60"]);
+    let output = command.output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let pages = |how: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(&format!("{how}: "))?.split_whitespace().next())
+            .filter(|path| path.starts_with("/page/"))
+            .map(String::from)
+            .collect()
+    };
+    let in_order: Vec<String> = (0..15).map(|n| format!("/page/{n}")).collect();
+    assert_eq!(pages("sequential"), in_order, "one after another, in order");
+    let mut pooled = pages("pool");
+    pooled.sort_by_key(|p| p.trim_start_matches("/page/").parse::<u32>().unwrap());
+    assert_eq!(pooled, in_order, "every page once, in completion order");
+    let ratio: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ratio: "))
+        .and_then(|r| r.trim_end_matches('x').parse().ok())
+        .expect("a ratio line");
+    // 15 latencies against 3: about 5x. A loaded machine narrows it; 2x is a wide margin.
+    assert!(ratio > 2.0, "{stdout}");
+}
+
+#[test]
+fn download_pool_rejects_bad_flags() {
+    let mut command = Command::new(example("download_pool"));
+    command.args(["--latency-ms", "soon"]);
+    assert_cmd_snapshot!(command);
+}
