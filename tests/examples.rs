@@ -59,3 +59,21 @@ fn download_pool_rejects_bad_flags() {
     command.args(["--latency-ms", "soon"]);
     assert_cmd_snapshot!(command);
 }
+
+#[test]
+fn timers_prints_the_notes_order_in_about_two_units() {
+    let mut command = Command::new(example("timers"));
+    command.args(["--unit-ms", "100"]);
+    let output = command.output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"took \d+\.\d units", "took [N] units");
+    settings.bind(|| insta::assert_snapshot!("timers", stdout));
+    let units: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("took ")?.strip_suffix(" units")?.parse().ok())
+        .expect("a 'took' line");
+    // The two waits overlap: about 2 units, clearly under the 3 of waiting one after the other.
+    assert!((1.9..2.8).contains(&units), "took {units} units");
+}

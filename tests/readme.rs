@@ -32,7 +32,8 @@ fn the_tour_prints_one_row_per_stage_and_mode() {
     }
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     let modes: Vec<&str> = rows.iter().map(|r| r[1]).collect();
-    assert_eq!(modes, STAGE1_MODES);
+    assert_eq!(modes[..4], *STAGE1_MODES, "{stdout}");
+    assert!(modes.contains(&"callbacks"), "{stdout}");
     for row in &rows {
         assert_eq!(row.last(), Some(&"yes"), "{stdout}");
         assert!(row[2].parse::<usize>().unwrap() > 20, "{stdout}");
@@ -48,7 +49,7 @@ fn tour_json_has_the_documented_keys() {
     assert!(output.status.success());
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     let rows = rows.as_array().expect("an array");
-    assert_eq!(rows.len(), STAGE1_MODES.len());
+    assert!(rows.len() > STAGE1_MODES.len());
     for row in rows {
         let keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
         let mut expected = [

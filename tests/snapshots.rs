@@ -22,6 +22,18 @@ fn stage1_reports_in_every_mode() {
 }
 
 #[test]
+fn stage3_report() {
+    let site = small_site(true);
+    let mut settings = insta::Settings::clone_current();
+    for (matcher, replacement) in insta_filters() {
+        settings.add_filter(matcher, replacement);
+    }
+    settings.bind(|| {
+        assert_cmd_snapshot!("stage3", crawl_command("stage3-callbacks", &site, &["--max-tasks", "4"]));
+    });
+}
+
+#[test]
 fn every_stage_and_mode_prints_the_same_report() {
     // One site for every run: a crawl must not change what the next one sees (the flaky page
     // fails on a fixed cycle), so the runs are comparable one after another.

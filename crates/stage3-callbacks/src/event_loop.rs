@@ -1,0 +1,512 @@
+//! The event loop: one thread, one poller, callbacks.
+//!
+//! Instead of a thread sleeping in each `read`, one thread asks the kernel a single question,
+//! "which of these sockets can make progress, or until when may I sleep?" (`epoll_wait` on Linux,
+//! `kqueue` on the BSDs, through the [`polling`] crate), and runs the callback registered for each
+//! answer. Timers live in the loop too: the poller's wait timeout is the earliest deadline, so a
+//! thousand timers cost no threads.
+//!
+//! ```
+//! use std::time::Duration;
+//! use stage3_callbacks::event_loop::EventLoop;
+//!
+//! let event_loop = EventLoop::new()?;
+//! event_loop.call_later(Duration::from_millis(20), |lp| {
+//!     println!("world");
+//!     lp.call_soon(|_| println!("!"));
+//! });
+//! event_loop.call_soon(|_| println!("hello"));
+//! event_loop.run()?; // returns when nothing is registered, scheduled or pending
+//! # std::io::Result::Ok(())
+//! ```
+//!
+//! # The contract
+//!
+//! * **Oneshot.** After a source's callback has run for an event, the source is disarmed: no
+//!   further events are delivered for it until [`EventLoop::modify`] re-arms it. Re-arming is
+//!   level-triggered: a socket that still has unread bytes fires again on the next turn, so a
+//!   callback may read once and re-arm rather than drain the socket (draining is allowed too).
+//! * **Spurious wake-ups.** A callback may be told a socket is readable and then get `WouldBlock`
+//!   (another reader took the bytes, or the kernel changed its mind). Every `WouldBlock` must be
+//!   handled by re-arming and returning, never by spinning.
+//! * **Stale events.** An event for a source deregistered earlier in the same turn is dropped.
+//!   Tokens are never reused, so an event can never reach the wrong callback.
+//! * **Re-entrancy.** No borrow of the loop's state is held while a callback runs, so a callback
+//!   may do anything to the loop: register, modify and deregister sources (its own included),
+//!   schedule and cancel callbacks and timers, and `stop` the loop.
+//! * **Order of a turn.** Wait for I/O (no longer than the earliest timer, not at all if callbacks
+//!   are ready), run the I/O callbacks, run the timers that are due, then run the callbacks that
+//!   were scheduled before this turn. What a callback schedules runs on the next turn, so a
+//!   callback that keeps rescheduling itself cannot starve I/O.
+//! * **Sources are shared, not lent.** `register` takes an `Rc` of the source: the loop keeps the
+//!   file descriptor open until it has removed it from the poller, so the kernel can never report
+//!   a closed (or reused) descriptor to this loop.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::rc::{Rc, Weak};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use polling::{Event, Events, Poller};
+
+/// A callback run once: scheduled with `call_soon`, `call_later` or `call_soon_threadsafe`.
+pub type Callback = Box<dyn FnOnce(&EventLoop)>;
+
+/// A callback run each time a source is ready (and re-armed in between).
+type IoCallback = Box<dyn FnMut(&EventLoop, Ready)>;
+
+/// A callback sent from another thread.
+type SendCallback = Box<dyn FnOnce(&EventLoop) + Send>;
+
+/// Identifies a registered source. Never reused within one loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Token(usize);
+
+/// Identifies a scheduled timer: its deadline, then the order it was scheduled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimerId {
+    /// When it is due; timers are kept sorted by this.
+    deadline: Instant,
+    /// Breaks ties, so two timers with one deadline fire in the order they were set.
+    seq: u64,
+}
+
+/// What a source should be watched for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interest {
+    /// Wake when a read would not block (bytes, EOF, an error, or a connection to accept).
+    pub readable: bool,
+    /// Wake when a write would not block (buffer space, or a nonblocking connect finished).
+    pub writable: bool,
+}
+
+impl Interest {
+    pub const READ: Interest = Interest { readable: true, writable: false };
+    pub const WRITE: Interest = Interest { readable: false, writable: true };
+    pub const BOTH: Interest = Interest { readable: true, writable: true };
+    /// Registered but disarmed.
+    pub const NONE: Interest = Interest { readable: false, writable: false };
+}
+
+/// What the poller reported for a source. Either flag may be set spuriously (see the contract).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ready {
+    pub readable: bool,
+    pub writable: bool,
+}
+
+/// A handle to the event loop. Cloning it is cheap; every clone drives the same loop.
+#[derive(Clone)]
+pub struct EventLoop {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    /// epoll (or kqueue); shared with [`RemoteHandle`]s, which only call `notify` on it.
+    poller: Arc<Poller>,
+    /// Everything callbacks may change. Borrowed briefly, never across a callback.
+    state: RefCell<State>,
+    /// Callbacks sent from other threads, and the count of live remote handles.
+    remote: Arc<RemoteQueue>,
+    /// `--trace`: print each wait, dispatch and timer on stderr.
+    trace: Cell<bool>,
+}
+
+struct State {
+    /// Registered I/O sources by token.
+    sources: HashMap<Token, Source>,
+    /// The next token to hand out.
+    next_token: usize,
+    /// Scheduled timers, soonest first.
+    timers: BTreeMap<TimerId, Named<Callback>>,
+    /// Distinguishes timers with the same deadline.
+    next_timer_seq: u64,
+    /// Callbacks to run on the next turn, in the order scheduled.
+    ready: VecDeque<Named<Callback>>,
+    /// Set by `stop`: `run` returns after the current turn.
+    stopping: bool,
+}
+
+/// One registered source.
+struct Source {
+    /// Keeps the descriptor open until it has been deleted from the poller.
+    fd: Rc<dyn AsFd>,
+    /// The callback; `None` while it is running (it is taken out so the loop is not borrowed).
+    callback: Option<Named<IoCallback>>,
+}
+
+/// A callback with the name of its type, for `--trace` (a closure's type names where it was written).
+struct Named<F> {
+    name: &'static str,
+    f: F,
+}
+
+/// Callbacks from other threads; shared by the loop and its remote handles.
+struct RemoteQueue {
+    /// What other threads sent, waiting for the loop's next turn.
+    queue: Mutex<VecDeque<SendCallback>>,
+    /// Set when the loop is dropped: nothing would ever run what is sent after that.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl EventLoop {
+    /// A new loop with nothing registered or scheduled.
+    pub fn new() -> io::Result<EventLoop> {
+        let state = State {
+            sources: HashMap::new(),
+            next_token: 0,
+            timers: BTreeMap::new(),
+            next_timer_seq: 0,
+            ready: VecDeque::new(),
+            stopping: false,
+        };
+        let remote = RemoteQueue { queue: Mutex::new(VecDeque::new()), closed: false.into() };
+        let inner = Inner {
+            poller: Arc::new(Poller::new()?),
+            state: RefCell::new(state),
+            remote: Arc::new(remote),
+            trace: Cell::new(false),
+        };
+        Ok(EventLoop { inner: Rc::new(inner) })
+    }
+
+    /// Prints what the loop does on stderr (the crawler's `--trace`).
+    pub fn set_trace(&self, on: bool) {
+        self.inner.trace.set(on);
+    }
+
+    fn trace(&self, what: fmt::Arguments<'_>) {
+        if self.inner.trace.get() {
+            eprintln!("[loop] {what}");
+        }
+    }
+
+    // ANCHOR: register
+    /// Watches `source` for `interest`; `callback` runs on each event (see the contract: after an
+    /// event the source stays disarmed until [`modify`](EventLoop::modify) re-arms it).
+    /// The source must be in nonblocking mode.
+    #[allow(unsafe_code)] // the one unsafe call of this stage: polling's registration contract
+    pub fn register<S, F>(&self, source: Rc<S>, interest: Interest, callback: F) -> io::Result<Token>
+    where
+        S: AsFd + 'static,
+        F: FnMut(&EventLoop, Ready) + 'static,
+    {
+        let mut state = self.inner.state.borrow_mut();
+        let token = Token(state.next_token);
+        let raw = source.as_fd().as_raw_fd();
+        // SAFETY: `Poller::add` requires the source to be deleted from the poller before it is
+        // closed. The loop keeps its own `Rc` of the source in `state.sources` and drops it only
+        // after `Poller::delete` (in `deregister`, or in `Drop for Inner`), so the descriptor
+        // stays open, and cannot be reused for another file, while it is registered.
+        unsafe { self.inner.poller.add(raw, event(token, interest))? };
+        state.next_token += 1;
+        let callback = Named { name: std::any::type_name::<F>(), f: Box::new(callback) as IoCallback };
+        state.sources.insert(token, Source { fd: source, callback: Some(callback) });
+        Ok(token)
+    }
+
+    /// Re-arms a source (or changes what it is watched for). Called after each event to wait for
+    /// the next one.
+    pub fn modify(&self, token: Token, interest: Interest) -> io::Result<()> {
+        let state = self.inner.state.borrow();
+        let source = state.sources.get(&token).ok_or_else(unknown_token)?;
+        self.inner.poller.modify(source.fd.as_fd(), event(token, interest))
+    }
+
+    /// Stops watching a source and drops its callback (at once, or when it returns if this is
+    /// called from inside it). Returns an error for an unknown token.
+    pub fn deregister(&self, token: Token) -> io::Result<()> {
+        let source = self.inner.state.borrow_mut().sources.remove(&token).ok_or_else(unknown_token)?;
+        let result = self.inner.poller.delete(source.fd.as_fd());
+        // Dropped outside the borrow: the callback may own things whose drop uses the loop.
+        drop(source);
+        result
+    }
+    // ANCHOR_END: register
+
+    // ANCHOR: schedule
+    /// Runs `callback` on the next turn of the loop.
+    pub fn call_soon(&self, callback: impl FnOnce(&EventLoop) + 'static) {
+        let name = type_name_of(&callback);
+        self.inner.state.borrow_mut().ready.push_back(Named { name, f: Box::new(callback) });
+    }
+
+    /// Runs `callback` once `delay` has passed. The loop, not a thread, keeps time.
+    pub fn call_later(&self, delay: Duration, callback: impl FnOnce(&EventLoop) + 'static) -> TimerId {
+        self.call_at(Instant::now() + delay, callback)
+    }
+
+    /// Runs `callback` at `deadline` (or on the next turn if that has passed).
+    pub fn call_at(&self, deadline: Instant, callback: impl FnOnce(&EventLoop) + 'static) -> TimerId {
+        let name = type_name_of(&callback);
+        let mut state = self.inner.state.borrow_mut();
+        let id = TimerId { deadline, seq: state.next_timer_seq };
+        state.next_timer_seq += 1;
+        state.timers.insert(id, Named { name, f: Box::new(callback) });
+        id
+    }
+
+    /// Cancels a timer. Returns whether it was still pending; a cancelled timer never fires.
+    pub fn cancel(&self, timer: TimerId) -> bool {
+        let removed = self.inner.state.borrow_mut().timers.remove(&timer);
+        if let Some(callback) = &removed {
+            self.trace(format_args!("timer {} cancelled ({})", timer.seq, short_name(callback.name)));
+        }
+        removed.is_some()
+    }
+    // ANCHOR_END: schedule
+
+    /// A handle other threads can use to schedule callbacks on this loop. While any remote handle
+    /// exists, `run` keeps waiting even when it has nothing else to do: the handle is a promise
+    /// that work may still arrive.
+    pub fn remote(&self) -> RemoteHandle {
+        RemoteHandle { poller: Arc::clone(&self.inner.poller), remote: Arc::clone(&self.inner.remote) }
+    }
+
+    /// A handle that does not keep the loop alive, for objects the loop itself owns (a transport
+    /// held by its socket's callback would otherwise keep the loop, and itself, alive forever).
+    pub fn downgrade(&self) -> WeakEventLoop {
+        WeakEventLoop(Rc::downgrade(&self.inner))
+    }
+
+    /// Makes `run` return after the current turn. What is still registered or scheduled stays so.
+    pub fn stop(&self) {
+        self.inner.state.borrow_mut().stopping = true;
+    }
+
+    /// How many sources are registered.
+    pub fn registered(&self) -> usize {
+        self.inner.state.borrow().sources.len()
+    }
+
+    // ANCHOR: run
+    /// Runs turns until `stop` is called or nothing is left: no source registered, no callback or
+    /// timer scheduled, no remote handle alive.
+    pub fn run(&self) -> io::Result<()> {
+        let mut events = Events::new();
+        loop {
+            // Take what other threads sent.
+            self.take_remote_callbacks();
+
+            // Decide how long to sleep: not at all if callbacks are ready, until the earliest
+            // timer if there is one, indefinitely if only I/O (or another thread) can wake us.
+            let timeout = {
+                let mut state = self.inner.state.borrow_mut();
+                if std::mem::take(&mut state.stopping) {
+                    return Ok(());
+                }
+                let remotes_alive = Arc::strong_count(&self.inner.remote) > 1;
+                if state.ready.is_empty()
+                    && state.timers.is_empty()
+                    && state.sources.is_empty()
+                    && !remotes_alive
+                {
+                    return Ok(()); // nothing can ever happen again
+                }
+                if !state.ready.is_empty() {
+                    Some(Duration::ZERO)
+                } else {
+                    state.timers.keys().next().map(|t| t.deadline.saturating_duration_since(Instant::now()))
+                }
+            };
+            let ready_before_wait = self.inner.state.borrow().ready.len();
+
+            // Block on I/O. (`polling` retries by itself when a signal interrupts the wait.)
+            events.clear();
+            let started = Instant::now();
+            self.inner.poller.wait(&mut events, timeout)?;
+            self.trace(format_args!(
+                "waited {:.3} ms (timeout {}) -> {} events",
+                started.elapsed().as_secs_f64() * 1e3,
+                timeout.map_or("none".to_string(), |t| format!("{:.3} ms", t.as_secs_f64() * 1e3)),
+                events.len()
+            ));
+
+            // Process I/O events.
+            for event in events.iter() {
+                self.dispatch(Token(event.key), Ready { readable: event.readable, writable: event.writable });
+            }
+
+            // Process the timers that are due (only those due now: what they schedule waits).
+            let now = Instant::now();
+            let due: Vec<TimerId> =
+                self.inner.state.borrow().timers.keys().take_while(|t| t.deadline <= now).copied().collect();
+            for id in due {
+                // Taken one at a time: an earlier timer in this batch may cancel a later one.
+                let Some(timer) = self.inner.state.borrow_mut().timers.remove(&id) else { continue };
+                self.trace(format_args!("timer {} fired -> {}", id.seq, short_name(timer.name)));
+                (timer.f)(self);
+            }
+
+            // Run the callbacks that were scheduled before this turn.
+            for _ in 0..ready_before_wait {
+                let Some(callback) = self.inner.state.borrow_mut().ready.pop_front() else { break };
+                self.trace(format_args!("call_soon -> {}", short_name(callback.name)));
+                (callback.f)(self);
+            }
+        }
+    }
+    // ANCHOR_END: run
+
+    /// Runs a source's callback for one event, without holding any borrow while it runs.
+    fn dispatch(&self, token: Token, ready: Ready) {
+        let taken = self.inner.state.borrow_mut().sources.get_mut(&token).and_then(|s| s.callback.take());
+        let Some(mut callback) = taken else {
+            return; // deregistered earlier in this turn: a stale event
+        };
+        self.trace(format_args!("io {} {ready} -> {}", token.0, short_name(callback.name)));
+        (callback.f)(self, ready);
+        // Put it back, unless the callback deregistered its own source.
+        let mut state = self.inner.state.borrow_mut();
+        if let Some(source) = state.sources.get_mut(&token) {
+            source.callback.get_or_insert(callback);
+        } else {
+            drop(state);
+            drop(callback);
+        }
+    }
+
+    fn take_remote_callbacks(&self) {
+        let sent: Vec<SendCallback> =
+            self.inner.remote.queue.lock().expect("remote queue").drain(..).collect();
+        let mut state = self.inner.state.borrow_mut();
+        for callback in sent {
+            state.ready.push_back(Named { name: "call_soon_threadsafe", f: callback });
+        }
+    }
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.state.borrow();
+        f.debug_struct("EventLoop")
+            .field("sources", &state.sources.len())
+            .field("timers", &state.timers.len())
+            .field("ready", &state.ready.len())
+            .finish()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.remote.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Delete every source from the poller before its descriptor can close (the SAFETY
+        // promise made in `register`).
+        for (_, source) in self.state.get_mut().sources.drain() {
+            let _ = self.poller.delete(source.fd.as_fd());
+        }
+    }
+}
+
+/// A non-owning handle to a loop; see [`EventLoop::downgrade`].
+#[derive(Clone)]
+pub struct WeakEventLoop(Weak<Inner>);
+
+impl WeakEventLoop {
+    /// The loop, if it still exists.
+    pub fn upgrade(&self) -> Option<EventLoop> {
+        self.0.upgrade().map(|inner| EventLoop { inner })
+    }
+}
+
+impl fmt::Debug for WeakEventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WeakEventLoop")
+    }
+}
+
+/// A `Send` handle for scheduling callbacks on a loop from other threads (asyncio's
+/// `call_soon_threadsafe`). The callback is queued, then the poller is woken with `notify`, so a
+/// loop blocked in `epoll_wait` returns at once and runs it.
+#[derive(Clone)]
+pub struct RemoteHandle {
+    /// Only used to interrupt the wait.
+    poller: Arc<Poller>,
+    /// Where the callbacks go.
+    remote: Arc<RemoteQueue>,
+}
+
+/// The loop is gone; the callback was not scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopClosed;
+
+impl RemoteHandle {
+    /// Schedules `callback` on the loop's next turn, from any thread.
+    pub fn call_soon_threadsafe(
+        &self,
+        callback: impl FnOnce(&EventLoop) + Send + 'static,
+    ) -> Result<(), LoopClosed> {
+        if self.remote.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(LoopClosed);
+        }
+        self.remote.queue.lock().expect("remote queue").push_back(Box::new(callback));
+        // Wake the loop if it is sleeping in `wait`; harmless if it is not.
+        self.poller.notify().map_err(|_| LoopClosed)
+    }
+}
+
+impl fmt::Debug for RemoteHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteHandle").finish_non_exhaustive()
+    }
+}
+
+fn event(token: Token, interest: Interest) -> Event {
+    Event::new(token.0, interest.readable, interest.writable)
+}
+
+fn unknown_token() -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, "no source registered with this token")
+}
+
+fn type_name_of<T>(_: &T) -> &'static str {
+    std::any::type_name::<T>()
+}
+
+/// A type name without crate prefixes, for `--trace`:
+/// `stage3_callbacks::fetch::start_try::{{closure}}` becomes `fetch::start_try::{{closure}}`.
+fn short_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, part) in name.split_inclusive(['<', '>', ',', ' ', '(', '&']).enumerate() {
+        let _ = i;
+        match part.split_once("::") {
+            // The first segment of a path is its crate: drop it when a path follows.
+            Some((first, rest))
+                if !first.is_empty() && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                out.push_str(rest)
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
+impl fmt::Display for Ready {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match (self.readable, self.writable) {
+            (true, true) => "readable+writable",
+            (true, false) => "readable",
+            (false, true) => "writable",
+            (false, false) => "no readiness",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trace_names_lose_their_crate_prefixes() {
+        assert_eq!(
+            super::short_name(
+                "stage3_callbacks::protocol::attach<stage3_callbacks::fetch::HttpProtocol>::{{closure}}"
+            ),
+            "protocol::attach<fetch::HttpProtocol>::{{closure}}"
+        );
+        assert_eq!(super::short_name("call_soon_threadsafe"), "call_soon_threadsafe");
+    }
+}
