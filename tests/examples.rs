@@ -77,3 +77,29 @@ fn timers_prints_the_notes_order_in_about_two_units() {
     // The two waits overlap: about 2 units, clearly under the 3 of waiting one after the other.
     assert!((1.9..2.8).contains(&units), "took {units} units");
 }
+
+#[test]
+fn echo_server_echoes_what_a_client_types() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut server = Command::new(example("echo_server"))
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {first}"));
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client.write_all(b"hello, loop\n").unwrap();
+    let mut echoed = [0; 12];
+    client.read_exact(&mut echoed).unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap(); // the server closes after our EOF
+    let log: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(&echoed, b"hello, loop\n");
+    assert!(rest.is_empty());
+    assert_eq!(log, ["connection 1 made", "connection 1: the client closed its side", "connection 1 closed"]);
+}
