@@ -21,15 +21,18 @@ fn stage1_reports_in_every_mode() {
     });
 }
 
+/// The stages without modes, one snapshot each.
 #[test]
-fn stage3_report() {
+fn stage_reports() {
     let site = small_site(true);
     let mut settings = insta::Settings::clone_current();
     for (matcher, replacement) in insta_filters() {
         settings.add_filter(matcher, replacement);
     }
     settings.bind(|| {
-        assert_cmd_snapshot!("stage3", crawl_command("stage3-callbacks", &site, &["--max-tasks", "4"]));
+        for (name, stage) in [("stage2", "stage2-busy-poll"), ("stage3", "stage3-callbacks")] {
+            assert_cmd_snapshot!(name, crawl_command(stage, &site, &["--max-tasks", "4"]));
+        }
     });
 }
 

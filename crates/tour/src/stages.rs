@@ -40,6 +40,7 @@ pub const ALL: &[StageRun] = &[
         crate_name: "stage1-blocking",
         extra_flags: &["--mode", "processes"],
     },
+    StageRun { stage: 2, mode: "busy-poll", crate_name: "stage2-busy-poll", extra_flags: &[] },
     StageRun { stage: 3, mode: "callbacks", crate_name: "stage3-callbacks", extra_flags: &[] },
 ];
 
@@ -53,6 +54,7 @@ pub fn run_stage_main(mut args: impl Iterator<Item = OsString>) -> ExitCode {
     let argv = std::iter::once(name.clone()).chain(args);
     match name.to_str() {
         Some("stage1-blocking") => stage1_blocking::main(argv),
+        Some("stage2-busy-poll") => stage2_busy_poll::main(argv),
         Some("stage3-callbacks") => stage3_callbacks::main(argv),
         _ => {
             eprintln!("error: no stage named {name:?}");
