@@ -45,7 +45,9 @@ fn the_tour_prints_one_row_per_stage_and_mode() {
 
 #[test]
 fn tour_json_has_the_documented_keys() {
-    let output = Command::new(bin("tour")).args(SMALL_TOUR).args(["--no-faults", "--json"]).output().unwrap();
+    // 20 ms of latency, so that waiting dominates every stage's wall time.
+    let args = ["--pages", "20", "--links", "4", "--latency-ms", "20", "--no-faults", "--json"];
+    let output = Command::new(bin("tour")).args(args).output().unwrap();
     assert!(output.status.success());
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     let rows = rows.as_array().expect("an array");
@@ -70,6 +72,14 @@ fn tour_json_has_the_documented_keys() {
         assert_eq!(row["errors"], 0, "no faults, no errors: {row}");
         assert_eq!(row["same_report"], true);
     }
+    // The claims of stages 2 and 3, as wide ratios: a busy loop burns CPU the whole time it waits,
+    // an event loop sleeps through the waiting.
+    let ratio = |mode: &str| {
+        let row = rows.iter().find(|r| r["mode"] == mode).unwrap_or_else(|| panic!("no {mode} row"));
+        row["cpu_secs"].as_f64().unwrap() / row["wall_secs"].as_f64().unwrap()
+    };
+    assert!(ratio("busy-poll") > 0.5, "busy-poll used {:.2} of its wall time in CPU", ratio("busy-poll"));
+    assert!(ratio("callbacks") < 0.33, "callbacks used {:.2} of its wall time in CPU", ratio("callbacks"));
 }
 
 #[test]
