@@ -9,11 +9,7 @@ use insta_cmd::assert_cmd_snapshot;
 #[test]
 fn stage1_reports_in_every_mode() {
     let site = small_site(true);
-    let mut settings = insta::Settings::clone_current();
-    for (matcher, replacement) in insta_filters() {
-        settings.add_filter(matcher, replacement);
-    }
-    settings.bind(|| {
+    report_settings().bind(|| {
         for mode in STAGE1_MODES {
             let mut command = crawl_command("stage1-blocking", &site, &["--mode", mode, "--max-tasks", "4"]);
             assert_cmd_snapshot!(format!("stage1_{mode}"), command);
@@ -25,11 +21,7 @@ fn stage1_reports_in_every_mode() {
 #[test]
 fn stage_reports() {
     let site = small_site(true);
-    let mut settings = insta::Settings::clone_current();
-    for (matcher, replacement) in insta_filters() {
-        settings.add_filter(matcher, replacement);
-    }
-    settings.bind(|| {
+    report_settings().bind(|| {
         for (name, stage) in [("stage2", "stage2-busy-poll"), ("stage3", "stage3-callbacks")] {
             assert_cmd_snapshot!(name, crawl_command(stage, &site, &["--max-tasks", "4"]));
         }

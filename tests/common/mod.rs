@@ -83,9 +83,12 @@ pub fn normalized(report: &str) -> String {
     regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap().replace_all(&report, "[SITE]").into_owned()
 }
 
-/// The insta filters matching [`normalized`], for snapshotting whole command runs.
-pub fn insta_filters() -> Vec<(&'static str, &'static str)> {
-    vec![(r"127\.0\.0\.1:\d+", "[SITE]"), (r"in \d+\.\d+ secs", "in [SECS] secs")]
+/// Insta settings whose filters match [`normalized`], for snapshotting whole command runs.
+pub fn report_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"127\.0\.0\.1:\d+", "[SITE]");
+    settings.add_filter(r"in \d+\.\d+ secs", "in [SECS] secs");
+    settings
 }
 
 /// The report's row for `path`, without the URL.

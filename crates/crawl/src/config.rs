@@ -190,6 +190,19 @@ pub fn parse<E: Args + FromArgMatches>(
     }
 }
 
+/// The whole `main` of a stage with no flags of its own: parse, crawl, print the report.
+pub fn run_stage(
+    bin: &'static str,
+    about: &'static str,
+    args: impl IntoIterator<Item = OsString>,
+    crawl: impl FnOnce(&Config) -> Report,
+) -> ExitCode {
+    match parse::<NoStageArgs>(bin, about, args) {
+        Ok((config, NoStageArgs {})) => print_report(&crawl(&config)),
+        Err(code) => code,
+    }
+}
+
 /// Prints the report on stdout and returns the crawl's exit status. A closed stdout (`| head`)
 /// is not an error worth a panic.
 pub fn print_report(report: &Report) -> ExitCode {

@@ -89,8 +89,9 @@ impl Fetch {
                 }
             }
         };
-        if config.trace && before != self.state_name() {
-            eprintln!("[trace] {} {before} -> {}", self.url, self.state_name());
+        let after = if matches!(step, Step::Done(_)) { "done" } else { self.state_name() };
+        if config.trace && before != after {
+            eprintln!("[trace] {} {before} -> {after}", self.url);
         }
         step
     }

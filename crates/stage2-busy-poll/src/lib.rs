@@ -18,18 +18,11 @@ pub mod fetch;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use crawl::config::NoStageArgs;
-
 pub use crawler::crawl;
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let (config, NoStageArgs {}) = match crawl::config::parse(env!("CARGO_PKG_NAME"), ABOUT, args) {
-        Ok(parsed) => parsed,
-        Err(code) => return code,
-    };
-    let report = crawl(&config);
-    crawl::config::print_report(&report)
+    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
 }
 
 const ABOUT: &str = "Stage 2: crawl with nonblocking sockets in a busy-polling loop";

@@ -48,19 +48,19 @@ use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::rc::{Rc, Weak};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use polling::{Event, Events, Poller};
+
+use crate::remote::{RemoteHandle, RemoteQueue, SendCallback};
+use crate::trace::short_name;
 
 /// A callback run once: scheduled with `call_soon`, `call_later` or `call_soon_threadsafe`.
 pub type Callback = Box<dyn FnOnce(&EventLoop)>;
 
 /// A callback run each time a source is ready (and re-armed in between).
 type IoCallback = Box<dyn FnMut(&EventLoop, Ready)>;
-
-/// A callback sent from another thread.
-type SendCallback = Box<dyn FnOnce(&EventLoop) + Send>;
 
 /// Identifies a registered source. Never reused within one loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -145,14 +145,6 @@ struct Named<F> {
     f: F,
 }
 
-/// Callbacks from other threads; shared by the loop and its remote handles.
-struct RemoteQueue {
-    /// What other threads sent, waiting for the loop's next turn.
-    queue: Mutex<VecDeque<SendCallback>>,
-    /// Set when the loop is dropped: nothing would ever run what is sent after that.
-    closed: std::sync::atomic::AtomicBool,
-}
-
 impl EventLoop {
     /// A new loop with nothing registered or scheduled.
     pub fn new() -> io::Result<EventLoop> {
@@ -164,7 +156,7 @@ impl EventLoop {
             ready: VecDeque::new(),
             stopping: false,
         };
-        let remote = RemoteQueue { queue: Mutex::new(VecDeque::new()), closed: false.into() };
+        let remote = RemoteQueue::default();
         let inner = Inner {
             poller: Arc::new(Poller::new()?),
             state: RefCell::new(state),
@@ -264,7 +256,7 @@ impl EventLoop {
     /// exists, `run` keeps waiting even when it has nothing else to do: the handle is a promise
     /// that work may still arrive.
     pub fn remote(&self) -> RemoteHandle {
-        RemoteHandle { poller: Arc::clone(&self.inner.poller), remote: Arc::clone(&self.inner.remote) }
+        RemoteHandle::new(Arc::clone(&self.inner.poller), Arc::clone(&self.inner.remote))
     }
 
     /// A handle that does not keep the loop alive, for objects the loop itself owns (a transport
@@ -371,8 +363,7 @@ impl EventLoop {
     }
 
     fn take_remote_callbacks(&self) {
-        let sent: Vec<SendCallback> =
-            self.inner.remote.queue.lock().expect("remote queue").drain(..).collect();
+        let sent: Vec<SendCallback> = self.inner.remote.take();
         let mut state = self.inner.state.borrow_mut();
         for callback in sent {
             state.ready.push_back(Named { name: "call_soon_threadsafe", f: callback });
@@ -393,7 +384,7 @@ impl fmt::Debug for EventLoop {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.remote.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.remote.close();
         // Delete every source from the poller before its descriptor can close (the SAFETY
         // promise made in `register`).
         for (_, source) in self.state.get_mut().sources.drain() {
@@ -419,42 +410,6 @@ impl fmt::Debug for WeakEventLoop {
     }
 }
 
-/// A `Send` handle for scheduling callbacks on a loop from other threads (asyncio's
-/// `call_soon_threadsafe`). The callback is queued, then the poller is woken with `notify`, so a
-/// loop blocked in `epoll_wait` returns at once and runs it.
-#[derive(Clone)]
-pub struct RemoteHandle {
-    /// Only used to interrupt the wait.
-    poller: Arc<Poller>,
-    /// Where the callbacks go.
-    remote: Arc<RemoteQueue>,
-}
-
-/// The loop is gone; the callback was not scheduled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoopClosed;
-
-impl RemoteHandle {
-    /// Schedules `callback` on the loop's next turn, from any thread.
-    pub fn call_soon_threadsafe(
-        &self,
-        callback: impl FnOnce(&EventLoop) + Send + 'static,
-    ) -> Result<(), LoopClosed> {
-        if self.remote.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(LoopClosed);
-        }
-        self.remote.queue.lock().expect("remote queue").push_back(Box::new(callback));
-        // Wake the loop if it is sleeping in `wait`; harmless if it is not.
-        self.poller.notify().map_err(|_| LoopClosed)
-    }
-}
-
-impl fmt::Debug for RemoteHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteHandle").finish_non_exhaustive()
-    }
-}
-
 fn event(token: Token, interest: Interest) -> Event {
     Event::new(token.0, interest.readable, interest.writable)
 }
@@ -467,25 +422,6 @@ fn type_name_of<T>(_: &T) -> &'static str {
     std::any::type_name::<T>()
 }
 
-/// A type name without crate prefixes, for `--trace`:
-/// `stage3_callbacks::fetch::start_try::{{closure}}` becomes `fetch::start_try::{{closure}}`.
-fn short_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for (i, part) in name.split_inclusive(['<', '>', ',', ' ', '(', '&']).enumerate() {
-        let _ = i;
-        match part.split_once("::") {
-            // The first segment of a path is its crate: drop it when a path follows.
-            Some((first, rest))
-                if !first.is_empty() && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
-            {
-                out.push_str(rest)
-            }
-            _ => out.push_str(part),
-        }
-    }
-    out
-}
-
 impl fmt::Display for Ready {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match (self.readable, self.writable) {
@@ -494,19 +430,5 @@ impl fmt::Display for Ready {
             (false, true) => "writable",
             (false, false) => "no readiness",
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn trace_names_lose_their_crate_prefixes() {
-        assert_eq!(
-            super::short_name(
-                "stage3_callbacks::protocol::attach<stage3_callbacks::fetch::HttpProtocol>::{{closure}}"
-            ),
-            "protocol::attach<fetch::HttpProtocol>::{{closure}}"
-        );
-        assert_eq!(super::short_name("call_soon_threadsafe"), "call_soon_threadsafe");
     }
 }

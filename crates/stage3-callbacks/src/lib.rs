@@ -13,6 +13,7 @@
 //! | file | what it holds |
 //! |---|---|
 //! | [`event_loop`] | the loop: `register`/`modify`/`deregister`, `call_soon`, `call_later`, `cancel`, `run`, `stop`, a `Send` handle |
+//! | [`remote`] | `RemoteHandle::call_soon_threadsafe`: waking the loop from another thread |
 //! | [`protocol`] | transports and protocols: `connect`, `serve`, `Transport::write`/`close` |
 //! | [`fetch`] | one URL as a protocol, with a timeout timer and retries |
 //! | [`crawler`] | many URLs: callbacks that start fetches as others finish |
@@ -21,22 +22,17 @@ pub mod crawler;
 pub mod event_loop;
 pub mod fetch;
 pub mod protocol;
+pub mod remote;
+mod trace;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-
-use crawl::config::NoStageArgs;
 
 pub use crawler::crawl;
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let (config, NoStageArgs {}) = match crawl::config::parse(env!("CARGO_PKG_NAME"), ABOUT, args) {
-        Ok(parsed) => parsed,
-        Err(code) => return code,
-    };
-    let report = crawl(&config);
-    crawl::config::print_report(&report)
+    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
 }
 
 const ABOUT: &str = "Stage 3: crawl with an epoll event loop and callbacks";

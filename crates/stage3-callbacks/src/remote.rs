@@ -1,0 +1,79 @@
+//! Scheduling work on a loop from other threads (asyncio's `call_soon_threadsafe`).
+//!
+//! The loop's own state is single-threaded (`Rc`, `RefCell`). Another thread instead pushes a
+//! `Send` callback onto a mutex-protected queue and wakes the poller with `notify`; the loop, back
+//! from `epoll_wait`, moves the queue into its ready list. Stage 5's wakers and `spawn_blocking`
+//! are built on this.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use polling::Poller;
+
+use crate::event_loop::EventLoop;
+
+/// A callback sent from another thread.
+pub(crate) type SendCallback = Box<dyn FnOnce(&EventLoop) + Send>;
+
+/// Callbacks from other threads; shared by the loop and its remote handles.
+#[derive(Default)]
+pub(crate) struct RemoteQueue {
+    /// What other threads sent, waiting for the loop's next turn.
+    queue: Mutex<VecDeque<SendCallback>>,
+    /// Set when the loop is dropped: nothing would ever run what is sent after that.
+    closed: AtomicBool,
+}
+
+impl RemoteQueue {
+    /// Everything sent so far, oldest first.
+    pub(crate) fn take(&self) -> Vec<SendCallback> {
+        self.queue.lock().expect("remote queue").drain(..).collect()
+    }
+
+    /// The loop is gone: refuse what is sent from now on.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A `Send` handle for scheduling callbacks on a loop from other threads (asyncio's
+/// `call_soon_threadsafe`). The callback is queued, then the poller is woken with `notify`, so a
+/// loop blocked in `epoll_wait` returns at once and runs it.
+#[derive(Clone)]
+pub struct RemoteHandle {
+    /// Only used to interrupt the wait.
+    poller: Arc<Poller>,
+    /// Where the callbacks go.
+    remote: Arc<RemoteQueue>,
+}
+
+/// The loop is gone; the callback was not scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopClosed;
+
+impl RemoteHandle {
+    pub(crate) fn new(poller: Arc<Poller>, remote: Arc<RemoteQueue>) -> RemoteHandle {
+        RemoteHandle { poller, remote }
+    }
+
+    /// Schedules `callback` on the loop's next turn, from any thread.
+    pub fn call_soon_threadsafe(
+        &self,
+        callback: impl FnOnce(&EventLoop) + Send + 'static,
+    ) -> Result<(), LoopClosed> {
+        if self.remote.closed.load(Ordering::SeqCst) {
+            return Err(LoopClosed);
+        }
+        self.remote.queue.lock().expect("remote queue").push_back(Box::new(callback));
+        // Wake the loop if it is sleeping in `wait`; harmless if it is not.
+        self.poller.notify().map_err(|_| LoopClosed)
+    }
+}
+
+impl fmt::Debug for RemoteHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteHandle").finish_non_exhaustive()
+    }
+}
