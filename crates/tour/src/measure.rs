@@ -20,7 +20,9 @@ pub struct Measured {
     pub wall: Duration,
     /// User plus system CPU time of the child and everything it waited for.
     pub cpu: Duration,
-    /// Most threads the child process had at once (sampled every millisecond).
+    /// Most threads the child process had at once (sampled every millisecond from
+    /// `/proc/PID/task`, where a thread that has just been joined can still be listed for a
+    /// moment: a thread-per-URL run may show one more than it ever had running).
     pub peak_threads: usize,
     /// Most connections open at the site at once during the run.
     pub peak_connections: u64,
