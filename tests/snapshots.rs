@@ -22,7 +22,9 @@ fn stage1_reports_in_every_mode() {
 fn stage_reports() {
     let site = small_site(true);
     report_settings().bind(|| {
-        for (name, stage) in [("stage2", "stage2-busy-poll"), ("stage3", "stage3-callbacks")] {
+        for (name, stage) in
+            [("stage2", "stage2-busy-poll"), ("stage3", "stage3-callbacks"), ("stage4", "stage4-generators")]
+        {
             assert_cmd_snapshot!(name, crawl_command(stage, &site, &["--max-tasks", "4"]));
         }
     });

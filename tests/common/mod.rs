@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Every stage binary, in stage order. Later stages join here.
-pub const STAGE_BINS: &[&str] = &["stage1-blocking", "stage2-busy-poll", "stage3-callbacks"];
+pub const STAGE_BINS: &[&str] =
+    &["stage1-blocking", "stage2-busy-poll", "stage3-callbacks", "stage4-generators"];
 
 /// Stage 1's modes, as `--mode` takes them.
 pub const STAGE1_MODES: &[&str] = &["sequential", "threads", "pool", "processes"];

@@ -1,0 +1,175 @@
+//! `Task`: runs a coroutine on the loop, one step each time the future it waits on is done.
+//!
+//! asyncio's `Task` (the 500-lines crawler's too) in a few lines: [`Task::step`] resumes the
+//! coroutine; when it yields a future, the task adds itself as that future's done callback; when
+//! it returns, the task's own future is done. So a task is itself a future others can wait on,
+//! and the loop never knows coroutines exist: it only runs callbacks.
+//!
+//! [`Task::cancel`] delivers cancellation to the coroutine at its current wait (`Resume::Cancel`,
+//! Python's `throw(CancelledError)`), so it can close its socket; then the coroutine is dropped
+//! and the task completes as [`Cancelled`].
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+use stage3_callbacks::event_loop::EventLoop;
+
+use crate::coroutine::{Coroutine, Resume, Step, Waitable};
+use crate::future::Future;
+
+/// A task's result when it was cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancelled;
+
+/// A coroutine being run by the loop. Cloning gives another handle to the same task.
+pub struct Task<T> {
+    inner: Rc<Inner<T>>,
+}
+
+struct Inner<T> {
+    /// For `--trace`.
+    id: u64,
+    /// The coroutine; taken out while it runs and for good when it finishes.
+    coroutine: RefCell<Option<Box<dyn Coroutine<Output = T>>>>,
+    /// Done when the coroutine returns (or is cancelled).
+    done: Future<Result<T, Cancelled>>,
+    /// Counts waits. A done callback carries the count of its wait and is ignored if the task has
+    /// moved on since (cancelled out of that wait), so one wait never resumes the task twice.
+    wait: Cell<u64>,
+    /// `cancel` was called and the cancelling step is scheduled.
+    cancelling: Cell<bool>,
+    /// Print every step on stderr.
+    trace: bool,
+}
+
+thread_local! {
+    /// Task ids, for `--trace`.
+    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+}
+
+impl<T: 'static> Task<T> {
+    /// Wraps `coroutine` in a task and schedules its first step (asyncio's `create_task`).
+    pub fn spawn(lp: &EventLoop, coroutine: impl Coroutine<Output = T> + 'static) -> Task<T> {
+        Task::spawn_traced(lp, coroutine, false)
+    }
+
+    /// As [`spawn`](Task::spawn), printing each step on stderr when `trace` is set.
+    pub fn spawn_traced(
+        lp: &EventLoop,
+        coroutine: impl Coroutine<Output = T> + 'static,
+        trace: bool,
+    ) -> Task<T> {
+        let id = NEXT_ID.with(|next| next.replace(next.get() + 1));
+        let task = Task {
+            inner: Rc::new(Inner {
+                id,
+                coroutine: RefCell::new(Some(Box::new(coroutine))),
+                done: Future::new(lp, format!("task {id}")),
+                wait: Cell::new(0),
+                cancelling: Cell::new(false),
+                trace,
+            }),
+        };
+        let first = task.clone();
+        lp.call_soon(move |lp| first.step(lp, Resume::Start));
+        task
+    }
+
+    // ANCHOR: step
+    /// Resumes the coroutine once, then arranges for the next step.
+    pub fn step(&self, lp: &EventLoop, how: Resume) {
+        let Some(mut coroutine) = self.inner.coroutine.borrow_mut().take() else {
+            return; // finished already
+        };
+        let left = coroutine.state_name();
+        let step = coroutine.resume(lp, how);
+        if how == Resume::Cancel {
+            // The coroutine has released what it holds; whatever it answered, it is over.
+            self.trace(format_args!("cancelled in state {left}"));
+            drop(coroutine);
+            let _ = self.inner.done.set_result(Err(Cancelled));
+            return;
+        }
+        match step {
+            Step::Wait(waitable) => {
+                self.trace(format_args!("left state {left}, waits on {}", waitable.describe()));
+                let wait = self.inner.wait.get() + 1;
+                self.inner.wait.set(wait);
+                *self.inner.coroutine.borrow_mut() = Some(coroutine);
+                let task = self.clone();
+                waitable.when_done(Box::new(move |lp| {
+                    if task.inner.wait.get() == wait {
+                        task.step(lp, Resume::Ready);
+                    }
+                }));
+            }
+            Step::Done(output) => {
+                self.trace(format_args!("left state {left}, done"));
+                drop(coroutine);
+                let _ = self.inner.done.set_result(Ok(output));
+            }
+        }
+    }
+    // ANCHOR_END: step
+
+    /// Requests cancellation: the coroutine is resumed with `Resume::Cancel` on the next turn,
+    /// instead of when its wait completes. Returns false if the task is already done.
+    pub fn cancel(&self) -> bool {
+        if self.inner.done.is_done() || self.inner.coroutine.borrow().is_none() {
+            return false;
+        }
+        if !self.inner.cancelling.replace(true) {
+            self.inner.wait.set(self.inner.wait.get() + 1); // the pending wait no longer counts
+            if let Some(lp) = self.inner.done_loop() {
+                let task = self.clone();
+                lp.call_soon(move |lp| task.step(lp, Resume::Cancel));
+            }
+        }
+        true
+    }
+
+    /// The task's own future: done with the coroutine's output, or `Err(Cancelled)`.
+    pub fn future(&self) -> &Future<Result<T, Cancelled>> {
+        &self.inner.done
+    }
+
+    /// Whether the task has finished.
+    pub fn is_done(&self) -> bool {
+        self.inner.done.is_done()
+    }
+
+    fn trace(&self, what: fmt::Arguments<'_>) {
+        if self.inner.trace {
+            eprintln!("[task {}] {what}", self.inner.id);
+        }
+    }
+}
+
+impl<T: 'static> Inner<T> {
+    fn done_loop(&self) -> Option<EventLoop> {
+        self.done.event_loop()
+    }
+}
+
+impl<T: 'static> Waitable for Task<T> {
+    fn when_done(&self, callback: Box<dyn FnOnce(&EventLoop)>) {
+        self.inner.done.when_done(callback);
+    }
+
+    fn describe(&self) -> String {
+        format!("task {}", self.inner.id)
+    }
+}
+
+impl<T> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        Task { inner: Rc::clone(&self.inner) }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task").field("id", &self.inner.id).finish_non_exhaustive()
+    }
+}
