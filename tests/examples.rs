@@ -70,10 +70,7 @@ fn timers_prints_the_notes_order_in_about_two_units() {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"took \d+\.\d units", "took [N] units");
     settings.bind(|| insta::assert_snapshot!("timers", stdout));
-    let units: f64 = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("took ")?.strip_suffix(" units")?.parse().ok())
-        .expect("a 'took' line");
+    let units = *units_taken(&stdout).first().expect("a 'took' line");
     // The two waits overlap: about 2 units, clearly under the 3 of waiting one after the other.
     assert!((1.9..2.8).contains(&units), "took {units} units");
 }
@@ -102,4 +99,30 @@ fn echo_server_echoes_what_a_client_types() {
     assert_eq!(&echoed, b"hello, loop\n");
     assert!(rest.is_empty());
     assert_eq!(log, ["connection 1 made", "connection 1: the client closed its side", "connection 1 closed"]);
+}
+
+/// The "took N units" figures of an example's output, in order.
+fn units_taken(stdout: &str) -> Vec<f64> {
+    stdout.lines().filter_map(|l| l.strip_prefix("took ")?.strip_suffix(" units")?.parse().ok()).collect()
+}
+
+#[test]
+fn stage4_workers_one_after_another_then_as_tasks() {
+    let output = Command::new(example("workers")).args(["--unit-ms", "100"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"took \d+\.\d units", "took [N] units");
+    settings.bind(|| insta::assert_snapshot!("stage4_workers", stdout));
+    let taken = units_taken(&stdout);
+    assert_eq!(taken.len(), 2, "{stdout}");
+    assert!((2.9..3.8).contains(&taken[0]), "one after another: about 3 units, took {}", taken[0]);
+    assert!((1.9..2.8).contains(&taken[1]), "as tasks: about 2 units, took {}", taken[1]);
+}
+
+#[test]
+fn stage4_yield_from_passes_a_value_and_an_error_through_three_levels() {
+    let output = Command::new(example("yield_from")).output().unwrap();
+    assert!(output.status.success());
+    insta::assert_snapshot!("stage4_yield_from", String::from_utf8(output.stdout).unwrap());
 }

@@ -137,3 +137,13 @@ impl<T> fmt::Debug for Future<T> {
         f.debug_struct("Future").field("name", &self.inner.name).field("done", &done).finish()
     }
 }
+
+/// A future done after `delay`: asyncio's `sleep`, made of a timer and a future.
+pub fn sleep(lp: &EventLoop, delay: std::time::Duration) -> Future<()> {
+    let future = Future::new(lp, format!("sleep({delay:?})"));
+    let done = future.clone();
+    lp.call_later(delay, move |_| {
+        let _ = done.set_result(());
+    });
+    future
+}
