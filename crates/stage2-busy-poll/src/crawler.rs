@@ -22,7 +22,7 @@ pub fn crawl(config: &Config) -> Report {
             let fetch = Fetch::new(job.url.clone());
             in_flight.push((job, fetch));
         }
-        if in_flight.is_empty() {
+        if frontier.is_done() {
             break; // nothing queued and nothing in flight: the crawl is over
         }
 

@@ -2,7 +2,7 @@
 //!
 //! Stage 1's fetch was one function that slept in each call. Here no call may sleep, so the fetch
 //! cannot be a function that runs to the end: it is a value, [`Fetch`], that remembers where it
-//! got to (its [`State`]), and [`Fetch::advance`] moves it on as far as it can without waiting.
+//! got to (its `State`), and [`Fetch::advance`] moves it on as far as it can without waiting.
 //! Every `WouldBlock` means "not yet": stay in this state and let the caller ask again.
 
 use std::io::{self, Read, Write};
@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::{Config, FetchError, Fetched, Outcome};
-use socket2::{Domain, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 use url::Url;
 
 /// Bytes asked of one `read`.
@@ -20,14 +20,31 @@ const READ_CHUNK: usize = 16 * 1024;
 // ANCHOR: state
 /// Where one try of a fetch has got to. Each variant holds exactly what is live at that point.
 enum State {
-    /// About to start a try (the first, or a retry).
+    /// About to start a try (the first, or a retry). No socket is open.
     Starting,
     /// `connect` returned `EINPROGRESS`: the TCP handshake goes on without us.
-    Connecting { socket: Socket },
-    /// Connected; writing the request, `written` bytes of it so far.
-    Sending { stream: TcpStream, request: Vec<u8>, written: usize },
+    Connecting {
+        /// The nonblocking socket, not yet connected.
+        socket: Socket,
+    },
+    /// Connected; writing the request.
+    Sending {
+        /// The connected socket, still nonblocking.
+        stream: TcpStream,
+        /// The whole request, encoded.
+        request: Vec<u8>,
+        /// How many bytes of `request` the socket has taken so far.
+        written: usize,
+    },
     /// The request is sent; feeding the decoder what arrives.
-    Receiving { stream: TcpStream, decoder: ResponseDecoder, buffer: Box<[u8; READ_CHUNK]> },
+    Receiving {
+        /// The connected socket, still nonblocking.
+        stream: TcpStream,
+        /// The response so far; it says when it is complete.
+        decoder: ResponseDecoder,
+        /// Where each `read` puts its bytes before they go to the decoder.
+        buffer: Box<[u8; READ_CHUNK]>,
+    },
 }
 // ANCHOR_END: state
 
@@ -56,8 +73,11 @@ pub struct Fetch {
 
 /// What one attempt to move a try forward found.
 enum Advanced {
+    /// The try is over: a whole response arrived.
     Response(Response),
+    /// Something happened; the try goes on.
     Progress,
+    /// The socket said "not yet".
     Idle,
 }
 
@@ -124,12 +144,16 @@ impl Fetch {
                 self.tries += 1;
                 self.deadline = Instant::now() + config.timeout;
                 let addr = crawl::resolve::socket_addr(&self.url)?;
-                let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+                // std's `TcpStream::connect` always blocks, so the socket is made with socket2 and
+                // switched to nonblocking *before* connecting.
+                let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
                 socket.set_nonblocking(true)?;
                 match socket.connect(&addr.into()) {
                     // Loopback can complete the handshake at once.
                     Ok(()) => self.state = self.sending(socket.into()),
-                    // EINPROGRESS: the handshake has started; ask again later how it went.
+                    // EINPROGRESS: the handshake has started; ask again later how it went. (Stable
+                    // Rust has no `io::ErrorKind` for it, and its number differs by system, 115
+                    // on Linux and 36 on macOS, so `libc` names it.)
                     Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
                         self.state = State::Connecting { socket }
                     }
@@ -139,6 +163,9 @@ impl Fetch {
             }
             State::Connecting { socket } => {
                 // A failed handshake leaves its error in SO_ERROR; a pending one has no peer yet.
+                // (Calling `connect` again would also tell, by EALREADY or EISCONN. SO_ERROR is
+                // what stage 3 reads once epoll says the handshake is over; with no one to say
+                // when, this stage needs `peer_addr` too, to tell "pending" from "connected".)
                 if let Some(error) = socket.take_error()? {
                     return Err(FetchError::from_io(&error));
                 }
