@@ -12,6 +12,7 @@
 //! | [`outcome`] | what one fetched URL turned into (page, redirect, error) |
 //! | [`resolve`] | host name to socket address (blocking everywhere, as in asyncio) |
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
+//! | [`demo`] | the one flag the notes' example programs take (`--unit-ms`, `--latency-ms`) |
 //! | [`report`] | the report every stage prints, byte-identical apart from the time |
 //!
 //! A stage's loop, whatever its shape, is:
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod frontier;
 pub mod http;

@@ -11,7 +11,7 @@
 
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crawl::{Config, Outcome};
 
@@ -19,16 +19,10 @@ const PAGES: usize = 15;
 const THREADS: usize = 5;
 
 fn main() {
-    let latency_ms = parse_latency().unwrap_or_else(|why| {
-        eprintln!("error: {why}");
-        std::process::exit(2);
-    });
-    let site = site::spawn(site::SiteConfig {
-        latency: Duration::from_millis(latency_ms),
-        faults: false,
-        ..site::SiteConfig::default()
-    })
-    .expect("start the fixture site");
+    let latency = crawl::demo::millis_flag("--latency-ms", 100);
+    let latency_ms = latency.as_millis();
+    let site = site::spawn(site::SiteConfig { latency, faults: false, ..site::SiteConfig::default() })
+        .expect("start the fixture site");
     let config = Config::from_cli_args(["download_pool", site.url().as_str(), "-q"]).expect("valid flags");
     let urls: Vec<url::Url> =
         (0..PAGES).map(|page| config.roots[0].join(&format!("page/{page}")).expect("valid URL")).collect();
@@ -79,16 +73,5 @@ fn describe(how: &str, outcome: &Outcome, url: &url::Url) {
     match outcome {
         Outcome::Page { status, size, .. } => println!("{how:>10}: {} {status} {size} bytes", url.path()),
         other => println!("{how:>10}: {} {other:?}", url.path()),
-    }
-}
-
-fn parse_latency() -> Result<u64, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(100),
-        [flag, ms] if flag == "--latency-ms" => {
-            ms.parse().map_err(|_| format!("--latency-ms {ms:?} is not a number"))
-        }
-        _ => Err("usage: download_pool [--latency-ms MS]".into()),
     }
 }

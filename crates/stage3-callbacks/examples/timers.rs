@@ -21,12 +21,12 @@
 //! awaited worker_2
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use stage3_callbacks::event_loop::EventLoop;
 
 fn main() -> std::io::Result<()> {
-    let unit = Duration::from_millis(unit_ms());
+    let unit = crawl::demo::millis_flag("--unit-ms", 100);
     let event_loop = EventLoop::new()?;
     let started = Instant::now();
 
@@ -50,19 +50,4 @@ fn main() -> std::io::Result<()> {
     event_loop.run()?;
     println!("took {:.1} units", started.elapsed().as_secs_f64() / unit.as_secs_f64());
     Ok(())
-}
-
-fn unit_ms() -> u64 {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => 100,
-        [flag, ms] if flag == "--unit-ms" => ms.parse().unwrap_or_else(|_| {
-            eprintln!("error: --unit-ms {ms:?} is not a number");
-            std::process::exit(2);
-        }),
-        _ => {
-            eprintln!("usage: timers [--unit-ms MS]");
-            std::process::exit(2);
-        }
-    }
 }

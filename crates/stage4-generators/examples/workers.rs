@@ -135,22 +135,7 @@ fn run(title: &str, unit: Duration, main: impl Coroutine<Output = ()> + 'static)
 }
 
 fn main() -> std::io::Result<()> {
-    let unit = Duration::from_millis(unit_ms());
+    let unit = crawl::demo::millis_flag("--unit-ms", 100);
     run("yield from, one after another", unit, OneAfterAnother::Start { unit })?;
     run("as tasks", unit, AsTasks::Start { unit })
-}
-
-fn unit_ms() -> u64 {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => 100,
-        [flag, ms] if flag == "--unit-ms" => ms.parse().unwrap_or_else(|_| {
-            eprintln!("error: --unit-ms {ms:?} is not a number");
-            std::process::exit(2);
-        }),
-        _ => {
-            eprintln!("usage: workers [--unit-ms MS]");
-            std::process::exit(2);
-        }
-    }
 }

@@ -1,0 +1,41 @@
+//! The command line of the notes' example programs: at most one flag, a number of milliseconds
+//! (`--unit-ms 100`, `--latency-ms 60`). Anything else is one line on stderr and exit status 2.
+
+use std::time::Duration;
+
+/// Reads `[FLAG MS]` from the process's arguments; `default_ms` when absent.
+pub fn millis_flag(flag: &str, default_ms: u64) -> Duration {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args, flag, default_ms) {
+        Ok(ms) => Duration::from_millis(ms),
+        Err(why) => {
+            eprintln!("error: {why}");
+            std::process::exit(crate::config::EXIT_USAGE.into());
+        }
+    }
+}
+
+fn parse(args: &[String], flag: &str, default_ms: u64) -> Result<u64, String> {
+    match args {
+        [] => Ok(default_ms),
+        [name, ms] if name == flag => ms.parse().map_err(|_| format!("{flag} {ms:?} is not a number")),
+        _ => Err(format!("usage: [{flag} MS] (default {default_ms})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn one_optional_number_of_milliseconds() {
+        assert_eq!(parse(&args(&[]), "--unit-ms", 100), Ok(100));
+        assert_eq!(parse(&args(&["--unit-ms", "250"]), "--unit-ms", 100), Ok(250));
+        assert!(parse(&args(&["--unit-ms", "soon"]), "--unit-ms", 100).unwrap_err().contains("not a number"));
+        assert!(parse(&args(&["--other", "1"]), "--unit-ms", 100).unwrap_err().starts_with("usage"));
+    }
+}
