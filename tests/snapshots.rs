@@ -22,9 +22,12 @@ fn stage1_reports_in_every_mode() {
 fn stage_reports() {
     let site = small_site(true);
     report_settings().bind(|| {
-        for (name, stage) in
-            [("stage2", "stage2-busy-poll"), ("stage3", "stage3-callbacks"), ("stage4", "stage4-generators")]
-        {
+        for (name, stage) in [
+            ("stage2", "stage2-busy-poll"),
+            ("stage3", "stage3-callbacks"),
+            ("stage4", "stage4-generators"),
+            ("stage5", "stage5-async-await"),
+        ] {
             assert_cmd_snapshot!(name, crawl_command(stage, &site, &["--max-tasks", "4"]));
         }
     });

@@ -43,6 +43,7 @@ pub const ALL: &[StageRun] = &[
     StageRun { stage: 2, mode: "busy-poll", crate_name: "stage2-busy-poll", extra_flags: &[] },
     StageRun { stage: 3, mode: "callbacks", crate_name: "stage3-callbacks", extra_flags: &[] },
     StageRun { stage: 4, mode: "generators", crate_name: "stage4-generators", extra_flags: &[] },
+    StageRun { stage: 5, mode: "async-await", crate_name: "stage5-async-await", extra_flags: &[] },
 ];
 
 /// Runs the stage named by the first argument with the rest as its command line.
@@ -58,6 +59,7 @@ pub fn run_stage_main(mut args: impl Iterator<Item = OsString>) -> ExitCode {
         Some("stage2-busy-poll") => stage2_busy_poll::main(argv),
         Some("stage3-callbacks") => stage3_callbacks::main(argv),
         Some("stage4-generators") => stage4_generators::main(argv),
+        Some("stage5-async-await") => stage5_async_await::main(argv),
         _ => {
             eprintln!("error: no stage named {name:?}");
             ExitCode::from(2)

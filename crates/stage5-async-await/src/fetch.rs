@@ -1,0 +1,61 @@
+//! Fetching one URL with async/await.
+//!
+//! Put this beside stage 1's `fetch.rs`: it is the same function. Each `.await` is where stage 1
+//! blocked the thread, stage 3 split the code into a callback, and stage 4 ended a state of a
+//! hand-written state machine. The compiler now writes that state machine; the loop below runs
+//! many of them on one thread.
+
+use crawl::http::{self, Progress, Response, ResponseDecoder};
+use crawl::{Config, FetchError, Fetched, Outcome};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+use url::Url;
+
+use crate::net::TcpStream;
+use crate::time::timeout;
+
+/// Bytes asked of one `read`.
+const READ_CHUNK: usize = 16 * 1024;
+
+// ANCHOR: fetch
+/// Fetches `url`, retrying connection-level failures up to `--max-tries` times.
+pub async fn fetch(url: &Url, config: &Config) -> Fetched {
+    let mut tries = 0;
+    let outcome = loop {
+        tries += 1;
+        // The whole try, connect to last byte, is bounded: when time runs out the try's future
+        // is dropped, which closes its socket.
+        let result = match timeout(config.timeout, fetch_once(url, config)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(FetchError::timeout()),
+        };
+        match result {
+            Ok(response) => break Outcome::from_response(url, &response, &config.rules),
+            Err(error) => {
+                config.log_failed_try(url, tries, &error);
+                if tries < config.max_tries && error.kind.is_retryable() {
+                    continue;
+                }
+                break Outcome::Failed { error };
+            }
+        }
+    };
+    let fetched = Fetched { url: url.clone(), outcome, tries };
+    config.log_fetched(&fetched);
+    fetched
+}
+
+/// One try: one connection, one request, one response.
+async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
+    let addr = crawl::resolve::socket_addr(url)?;
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(&http::encode_request(url)).await?;
+    let mut decoder = ResponseDecoder::new(config.limits);
+    let mut buffer = vec![0; READ_CHUNK];
+    loop {
+        let n = stream.read(&mut buffer).await?; // 0 means the server closed: the decoder decides
+        if let Progress::Done(response) = decoder.feed(&buffer[..n])? {
+            return Ok(response);
+        }
+    }
+}
+// ANCHOR_END: fetch

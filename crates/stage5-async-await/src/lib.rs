@@ -1,0 +1,36 @@
+//! Stage 5: async/await on a runtime of our own, on stage 3's event loop.
+//!
+//! Stage 4 wrote each coroutine by hand as a state machine and resumed it when the future it
+//! waited on was done. Here the compiler writes the state machines (`async fn`), and the runtime
+//! is what is left: an executor that polls tasks when their `Waker` is called, and futures for
+//! sockets and timers whose wakers the loop's callbacks call. The loop itself is stage 3's,
+//! unchanged: it is the reactor.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | [`executor`] | `run`, `spawn`, `JoinHandle` (`abort`), `JoinError`, `gather`, `yield_now`; the wakers |
+//! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`) and `TcpListener` on the loop |
+//! | [`time`] | `sleep` and `timeout` on the loop's timers |
+//! | [`queue`] | a work queue with `join` |
+//! | [`fetch`] | one URL: stage 1's function with `.await` where it blocked |
+//! | [`crawler`] | `--max-tasks` workers over the queue |
+
+pub mod crawler;
+pub mod executor;
+pub mod fetch;
+pub mod net;
+pub mod queue;
+pub mod time;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+pub use crawler::crawl;
+pub use executor::{JoinError, JoinHandle, gather, run, spawn, yield_now};
+
+/// The stage's command-line entry point; `args` includes the program name.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
+}
+
+const ABOUT: &str = "Stage 5: crawl with async/await on our own executor and stage 3's event loop";

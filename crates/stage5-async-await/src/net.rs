@@ -1,0 +1,249 @@
+//! TCP as futures: `TcpStream` and `TcpListener` on the loop.
+//!
+//! The pattern of every I/O future: try the nonblocking call; on `WouldBlock`, keep the task's
+//! waker where the socket's readiness callback will find it, arm the registration, and return
+//! `Pending`. The loop (stage 3, unchanged) calls the callback when epoll reports the socket
+//! ready; the callback wakes the task; the task polls again and retries the call.
+
+use std::cell::{Cell, RefCell};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use futures::io::{AsyncRead, AsyncWrite};
+use socket2::{Domain, Type};
+use stage3_callbacks::event_loop::{EventLoop, Interest, Ready, Token, WeakEventLoop};
+
+use crate::executor::Executor;
+
+/// A nonblocking socket registered with the loop, and the tasks waiting on it.
+struct Registration {
+    /// The loop's handle on the socket.
+    token: Token,
+    /// To re-arm and deregister.
+    event_loop: WeakEventLoop,
+    /// Who waits to read, and who waits to write (a split stream can have both).
+    waiters: Rc<RefCell<Waiters>>,
+}
+
+#[derive(Default)]
+struct Waiters {
+    read: Option<Waker>,
+    write: Option<Waker>,
+}
+
+impl Waiters {
+    fn interest(&self) -> Interest {
+        Interest { readable: self.read.is_some(), writable: self.write.is_some() }
+    }
+}
+
+impl Registration {
+    fn new<S: std::os::fd::AsFd + 'static>(lp: &EventLoop, source: Rc<S>) -> io::Result<Registration> {
+        let waiters = Rc::new(RefCell::new(Waiters::default()));
+        let own_token = Rc::new(Cell::new(None));
+        let (wake, token_cell) = (Rc::clone(&waiters), Rc::clone(&own_token));
+        let token = lp.register(source, Interest::NONE, move |lp: &EventLoop, ready: Ready| {
+            // ANCHOR: readiness
+            // The reactor's half: epoll said this socket is ready; wake whoever waits for that.
+            let (read, write, still_waiting) = {
+                let mut waiters = wake.borrow_mut();
+                let read = if ready.readable { waiters.read.take() } else { None };
+                let write = if ready.writable { waiters.write.take() } else { None };
+                (read, write, waiters.interest())
+            };
+            // Oneshot: the event disarmed the socket. Whoever still waits (a writer, when only
+            // reading became possible) needs it armed again.
+            if still_waiting != Interest::NONE
+                && let Some(token) = token_cell.get()
+            {
+                let _ = lp.modify(token, still_waiting);
+            }
+            read.into_iter().chain(write).for_each(Waker::wake);
+            // ANCHOR_END: readiness
+        })?;
+        own_token.set(Some(token));
+        Ok(Registration { token, event_loop: lp.downgrade(), waiters })
+    }
+
+    /// Keeps `waker` for when the socket is ready to read (or write), and arms the registration.
+    fn wait(&self, cx: &Context<'_>, read: bool) -> io::Result<()> {
+        let interest = {
+            let mut waiters = self.waiters.borrow_mut();
+            let slot = if read { &mut waiters.read } else { &mut waiters.write };
+            *slot = Some(cx.waker().clone());
+            waiters.interest()
+        };
+        let lp = self.event_loop.upgrade().ok_or_else(|| io::Error::other("the event loop is gone"))?;
+        lp.modify(self.token, interest)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(lp) = self.event_loop.upgrade() {
+            let _ = lp.deregister(self.token);
+        }
+    }
+}
+
+/// A TCP connection whose reads and writes are futures.
+pub struct TcpStream {
+    /// Its registration and waiters. Declared first so it is dropped first: the loop deletes
+    /// the socket from epoll before the descriptor closes.
+    registration: Registration,
+    /// The socket, shared with the loop's registration.
+    stream: Rc<std::net::TcpStream>,
+}
+
+impl std::fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpStream").field("peer", &self.stream.peer_addr().ok()).finish()
+    }
+}
+
+impl TcpStream {
+    /// Connects without blocking the thread: the connect starts (`EINPROGRESS`), the task waits
+    /// for writability, then the socket's error slot says how the handshake went.
+    pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let stream = TcpStream::from_std(socket.into())?;
+        std::future::poll_fn(|cx| stream.poll_connected(cx)).await?;
+        Ok(stream)
+    }
+
+    /// Wraps a nonblocking std stream.
+    fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = Rc::new(stream);
+        let registration =
+            Executor::current(|executor| Registration::new(executor.event_loop(), Rc::clone(&stream)))?;
+        Ok(TcpStream { registration, stream })
+    }
+
+    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(error) = self.stream.take_error()? {
+            return Poll::Ready(Err(error));
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => Poll::Ready(Ok(())),
+            // ENOTCONN: the handshake is still under way.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                self.registration.wait(cx, false)?;
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    /// The std stream, for addresses and options.
+    pub fn get_ref(&self) -> &std::net::TcpStream {
+        &self.stream
+    }
+}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            match (&*self.stream).read(buf) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                // No bytes yet: wake me when there are.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.wait(cx, true)?;
+                    return Poll::Pending;
+                }
+                // A signal interrupted the call; nothing was read: try again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            match (&*self.stream).write(buf) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                // The send buffer is full: wake me when it has room.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.wait(cx, false)?;
+                    return Poll::Pending;
+                }
+                // A signal interrupted the call; nothing was written: try again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(())) // no user-space buffer: what `write` accepted is the kernel's
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.stream.shutdown(Shutdown::Write))
+    }
+}
+
+/// A listening socket whose `accept` is a future.
+pub struct TcpListener {
+    /// Its registration (dropped first, as for `TcpStream`).
+    registration: Registration,
+    /// The socket, shared with the loop's registration.
+    listener: Rc<std::net::TcpListener>,
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpListener").field("addr", &self.listener.local_addr().ok()).finish()
+    }
+}
+
+impl TcpListener {
+    /// Binds and listens (binding does not wait, so this is not async).
+    pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let listener = Rc::new(listener);
+        let registration =
+            Executor::current(|executor| Registration::new(executor.event_loop(), Rc::clone(&listener)))?;
+        Ok(TcpListener { registration, listener })
+    }
+
+    /// The bound address (with the real port when bound to port 0).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The next connection.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = std::future::poll_fn(|cx| {
+            loop {
+                match self.listener.accept() {
+                    Ok(accepted) => return Poll::Ready(Ok(accepted)),
+                    // Nobody is waiting to be accepted: wake me when someone is.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if let Err(e) = self.registration.wait(cx, true) {
+                            return Poll::Ready(Err(e));
+                        }
+                        return Poll::Pending;
+                    }
+                    // A signal interrupted the call: try again.
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            }
+        })
+        .await?;
+        stream.set_nonblocking(true)?;
+        Ok((TcpStream::from_std(stream)?, peer))
+    }
+}

@@ -1,0 +1,105 @@
+//! A work queue with `join` (asyncio's `Queue`): `put`, `get().await`, `task_done`, `join().await`.
+//!
+//! `join` waits until every item ever put has been marked done, which is how the crawler knows
+//! the crawl is over: a worker marks its URL done only after putting the links it found.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+/// A single-threaded queue shared by tasks. Cloning gives another handle to the same queue.
+pub struct Queue<T> {
+    inner: Rc<RefCell<Inner<T>>>,
+}
+
+struct Inner<T> {
+    /// Items waiting for a `get`.
+    items: VecDeque<T>,
+    /// Items put and not yet marked done.
+    unfinished: usize,
+    /// Tasks waiting in `get`, woken one per `put`.
+    getters: VecDeque<Waker>,
+    /// Tasks waiting in `join`, woken when `unfinished` reaches zero.
+    joiners: Vec<Waker>,
+}
+
+impl<T> Queue<T> {
+    pub fn new() -> Queue<T> {
+        let inner =
+            Inner { items: VecDeque::new(), unfinished: 0, getters: VecDeque::new(), joiners: Vec::new() };
+        Queue { inner: Rc::new(RefCell::new(inner)) }
+    }
+
+    /// Adds an item and wakes one waiting `get`.
+    pub fn put(&self, item: T) {
+        let mut inner = self.inner.borrow_mut();
+        inner.items.push_back(item);
+        inner.unfinished += 1;
+        if let Some(getter) = inner.getters.pop_front() {
+            getter.wake();
+        }
+    }
+
+    /// The next item, waiting until there is one.
+    pub async fn get(&self) -> T {
+        poll_fn(|cx| {
+            let mut inner = self.inner.borrow_mut();
+            match inner.items.pop_front() {
+                Some(item) => Poll::Ready(item),
+                None => {
+                    inner.getters.push_back(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    /// Marks one item got earlier as fully processed.
+    pub fn task_done(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.unfinished = inner.unfinished.checked_sub(1).expect("task_done called more often than put");
+        if inner.unfinished == 0 {
+            inner.joiners.drain(..).for_each(Waker::wake);
+        }
+    }
+
+    /// Waits until every item put has been marked done.
+    pub async fn join(&self) {
+        poll_fn(|cx| {
+            let mut inner = self.inner.borrow_mut();
+            if inner.unfinished == 0 {
+                Poll::Ready(())
+            } else {
+                inner.joiners.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+impl<T> Default for Queue<T> {
+    fn default() -> Self {
+        Queue::new()
+    }
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Queue { inner: Rc::clone(&self.inner) }
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.inner.borrow();
+        f.debug_struct("Queue")
+            .field("items", &inner.items.len())
+            .field("unfinished", &inner.unfinished)
+            .finish()
+    }
+}
