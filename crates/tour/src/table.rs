@@ -49,7 +49,7 @@ fn round3(x: f64) -> f64 {
 /// The rows as an aligned text table.
 pub fn render(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:<5} {:<10} {:>5} {:>6} {:>8} {:>8} {:>12} {:>16} {:>11}\n",
+        "{:<5} {:<11} {:>5} {:>6} {:>8} {:>8} {:>12} {:>16} {:>11}\n",
         "stage",
         "mode",
         "urls",
@@ -62,7 +62,7 @@ pub fn render(rows: &[Row]) -> String {
     );
     for row in rows {
         out += &format!(
-            "{:<5} {:<10} {:>5} {:>6} {:>8.3} {:>8.3} {:>12} {:>16} {:>11}\n",
+            "{:<5} {:<11} {:>5} {:>6} {:>8.3} {:>8.3} {:>12} {:>16} {:>11}\n",
             row.stage,
             row.mode,
             row.urls,
