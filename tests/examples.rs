@@ -76,9 +76,19 @@ fn timers_prints_the_notes_order_in_about_two_units() {
 }
 
 #[test]
-fn echo_server_echoes_what_a_client_types() {
+fn stage3_echo_server_echoes_what_a_client_types() {
+    echo_server_echoes_what_a_client_types("callback_echo_server");
+}
+
+#[test]
+fn stage5_echo_server_echoes_what_a_client_types() {
+    echo_server_echoes_what_a_client_types("echo_server");
+}
+
+/// Runs an echo server example on a free port, types a line, closes, and reads its log.
+fn echo_server_echoes_what_a_client_types(name: &str) {
     use std::io::{BufRead, BufReader, Read, Write};
-    let mut server = Command::new(example("echo_server"))
+    let mut server = Command::new(example(name))
         .args(["--port", "0"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -108,7 +118,7 @@ fn units_taken(stdout: &str) -> Vec<f64> {
 
 #[test]
 fn stage4_workers_one_after_another_then_as_tasks() {
-    let output = Command::new(example("workers")).args(["--unit-ms", "100"]).output().unwrap();
+    let output = Command::new(example("generator_workers")).args(["--unit-ms", "100"]).output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     let mut settings = insta::Settings::clone_current();
@@ -125,4 +135,125 @@ fn stage4_yield_from_passes_a_value_and_an_error_through_three_levels() {
     let output = Command::new(example("yield_from")).output().unwrap();
     assert!(output.status.success());
     insta::assert_snapshot!("stage4_yield_from", String::from_utf8(output.stdout).unwrap());
+}
+
+/// Runs a stage-5 example with 1 unit = 100 ms, snapshots its stdout with the times filtered
+/// (and any extra filters), and returns the stdout.
+fn run_unit_example(name: &str, filters: &[(&str, &str)]) -> String {
+    let output = Command::new(example(name)).args(["--unit-ms", "100"]).output().unwrap();
+    assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"took \d+\.\d units", "took [N] units");
+    for (pattern, replacement) in filters {
+        settings.add_filter(pattern, *replacement);
+    }
+    settings.bind(|| insta::assert_snapshot!(format!("stage5_{name}"), stdout));
+    stdout
+}
+
+/// Asserts each run took about its expected number of units: never less (a sleep cannot end
+/// early), and not much more (a wide margin for a loaded machine, yet narrow enough to tell
+/// 2 units from 3).
+fn assert_units(stdout: &str, expected: &[f64]) {
+    let taken = units_taken(stdout);
+    assert_eq!(taken.len(), expected.len(), "{stdout}");
+    for (took, about) in taken.iter().zip(expected) {
+        assert!(
+            (about - 0.1..=about * 1.25 + 0.2).contains(took),
+            "expected about {about} units, took {took}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn stage5_crawl_page_awaits_in_turn_but_tasks_and_gather_overlap() {
+    let stdout = run_unit_example("crawl_page", &[]);
+    assert_units(&stdout, &[10.0, 4.0, 4.0]);
+}
+
+#[test]
+fn stage5_workers_in_the_notes_three_orderings() {
+    let stdout = run_unit_example("workers", &[]);
+    assert_units(&stdout, &[3.0, 2.0, 2.0]);
+}
+
+#[test]
+fn stage5_a_blocking_call_stalls_the_loop_and_spawn_blocking_does_not() {
+    let stdout = run_unit_example("blocking_call", &[]);
+    assert_units(&stdout, &[3.0, 2.0]);
+}
+
+#[test]
+fn stage5_cancel_gather_reports_a_value_a_panic_and_a_cancellation() {
+    let output = Command::new(example("cancel_gather")).args(["--unit-ms", "100"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim(), "a task panicked: attempt to divide by zero");
+    let stdout = run_unit_example("cancel_gather", &[]);
+    assert!(
+        stdout.contains(r#"[Ok(1), Err(Panicked("attempt to divide by zero")), Err(Cancelled)]"#),
+        "{stdout}"
+    );
+    assert_units(&stdout, &[2.0]);
+}
+
+#[test]
+fn stage5_timeouts_drop_the_late_future_at_its_deadline() {
+    let stdout = run_unit_example("timeouts", &[]);
+    assert_units(&stdout, &[2.0]);
+}
+
+#[test]
+fn stage5_as_completed_yields_in_completion_order() {
+    let stdout = run_unit_example("as_completed", &[]);
+    assert_units(&stdout, &[3.0]);
+}
+
+#[test]
+fn stage5_three_ways_to_run_a_coroutine() {
+    let stdout = run_unit_example("three_ways", &[]);
+    assert!(!stdout.contains("never awaited"), "{stdout}");
+    assert_units(&stdout, &[1.0, 2.0, 1.0]);
+}
+
+#[test]
+fn stage5_throttle_lets_a_burst_through_then_holds_its_rate() {
+    let stdout = run_unit_example("throttle", &[(r"at \d+\.\d units", "at [T] units")]);
+    let times: Vec<f64> =
+        stdout.lines().filter_map(|l| l.split(" at ").nth(1)?.strip_suffix(" units")?.parse().ok()).collect();
+    assert_eq!(times.len(), 12, "{stdout}");
+    for (i, at) in times.iter().enumerate() {
+        // A burst of 4, then 2 a unit: the k-th request is due at (k - 4) / 2 units, never before.
+        let due = (i as f64 - 3.0).max(0.0) / 2.0;
+        assert!((due - 0.1..=due + 1.0).contains(at), "request {i} due at {due}, went at {at}: {stdout}");
+    }
+    assert_units(&stdout, &[4.0]);
+}
+
+#[test]
+fn stage5_download_sequential_pool_and_tasks() {
+    let output = Command::new(example("download")).args(["--latency-ms", "60"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let in_order: Vec<String> = (0..15).map(|n| format!("/page/{n}")).collect();
+    for how in ["sequential", "pool", "tasks"] {
+        let pages: Vec<String> = stdout
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(&format!("{how}: "))?.split_whitespace().next())
+            .filter(|path| path.starts_with("/page/"))
+            .map(String::from)
+            .collect();
+        assert_eq!(pages, in_order, "{how}: every page once, in the order asked: {stdout}");
+    }
+    let ratio = |name: &str| -> f64 {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("sequential / {name}: ")))
+            .and_then(|r| r.trim_end_matches('x').parse().ok())
+            .unwrap_or_else(|| panic!("a ratio line for {name}: {stdout}"))
+    };
+    // 15 latencies against 3 (a pool of at least 5 threads) and against 1: about 5x and 15x.
+    assert!(ratio("thread pool") > 2.0, "{stdout}");
+    assert!(ratio("tasks") > 4.0, "{stdout}");
+    assert!(ratio("tasks") > ratio("thread pool"), "{stdout}");
 }

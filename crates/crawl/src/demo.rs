@@ -1,7 +1,7 @@
 //! The command line of the notes' example programs: at most one flag, a number of milliseconds
 //! (`--unit-ms 100`, `--latency-ms 60`). Anything else is one line on stderr and exit status 2.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Reads `[FLAG MS]` from the process's arguments; `default_ms` when absent.
 pub fn millis_flag(flag: &str, default_ms: u64) -> Duration {
@@ -13,6 +13,11 @@ pub fn millis_flag(flag: &str, default_ms: u64) -> Duration {
             std::process::exit(crate::config::EXIT_USAGE.into());
         }
     }
+}
+
+/// Prints `took N.N units`, the line the examples' tests read their timing claims from.
+pub fn print_took(started: Instant, unit: Duration) {
+    println!("took {:.1} units", started.elapsed().as_secs_f64() / unit.as_secs_f64());
 }
 
 fn parse(args: &[String], flag: &str, default_ms: u64) -> Result<u64, String> {

@@ -1,7 +1,7 @@
 //! An echo server written as a protocol: the loop moves the bytes, the protocol answers.
 //!
 //! ```text
-//! cargo run -p stage3-callbacks --example echo_server -- --port 8888
+//! cargo run -p stage3-callbacks --example callback_echo_server -- --port 8888
 //! nc 127.0.0.1 8888        # or: telnet 127.0.0.1 8888; type lines, see them come back
 //! ```
 //!

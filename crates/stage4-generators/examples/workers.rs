@@ -1,8 +1,8 @@
 //! The notes' worker_1 / worker_2 program, twice, with hand-written coroutines.
 //!
 //! ```text
-//! cargo run -p stage4-generators --example workers
-//! cargo run -p stage4-generators --example workers -- --unit-ms 1000
+//! cargo run -p stage4-generators --example generator_workers
+//! cargo run -p stage4-generators --example generator_workers -- --unit-ms 1000
 //! ```
 //!
 //! First `main` delegates to each worker in turn (`yield from worker_1()`, then worker_2): the

@@ -31,6 +31,8 @@ use futures::FutureExt;
 use stage3_callbacks::event_loop::EventLoop;
 use stage3_callbacks::remote::RemoteHandle;
 
+use crate::blocking::BlockingPool;
+
 thread_local! {
     /// The executor of the `run` in progress on this thread.
     static CURRENT: RefCell<Option<Rc<Executor>>> = const { RefCell::new(None) };
@@ -49,6 +51,8 @@ pub(crate) struct Executor {
     next_id: Cell<TaskId>,
     /// `--trace`: print spawns, polls, wakes and completions on stderr.
     trace: Cell<bool>,
+    /// The threads of `spawn_blocking`, started on first use and joined when `run` ends.
+    blocking: BlockingPool,
 }
 
 /// One task.
@@ -112,6 +116,7 @@ impl Executor {
             tasks: RefCell::new(HashMap::new()),
             next_id: Cell::new(1),
             trace: Cell::new(false),
+            blocking: BlockingPool::default(),
         }
     }
 
@@ -137,20 +142,29 @@ impl Executor {
         }
     }
 
-    // ANCHOR: spawn
+    /// Spawns `future` with its panic caught: a panic becomes the task's `JoinError::Panicked`.
     fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.spawn_task(async move {
+            let output = AssertUnwindSafe(future).catch_unwind().await;
+            output.map_err(|payload| JoinError::Panicked(panic_message(&*payload)))
+        })
+    }
+
+    // ANCHOR: spawn
+    /// Makes `future` a task: a number, a waker, a place in the table, and a first poll.
+    fn spawn_task<T: 'static>(
+        &self,
+        future: impl Future<Output = Result<T, JoinError>> + 'static,
+    ) -> JoinHandle<T> {
         let id = self.next_id.replace(self.next_id.get() + 1);
         let join = Rc::new(JoinState { result: RefCell::new(None), waiter: RefCell::new(None) });
         let completer = Rc::clone(&join);
-        // The task's future: the user's, with its panic caught and its output handed over.
-        let task = async move {
-            let output = AssertUnwindSafe(future).catch_unwind().await;
-            completer.complete(output.map_err(|payload| JoinError::Panicked(panic_message(&*payload))));
-        };
+        // The task's future: the given one, its result handed to whoever awaits the handle.
+        let task = async move { completer.complete(future.await) };
         let wake = Arc::new(WakeHandle {
             task: id,
             scheduled: AtomicBool::new(true), // the first poll is scheduled below
@@ -319,6 +333,34 @@ where
     Executor::current(|executor| executor.spawn(future))
 }
 
+// ANCHOR: spawn_blocking
+/// Runs the blocking `f` on a pool thread and gives a handle to await its value (asyncio's
+/// `loop.run_in_executor(None, f)`). The loop's thread stays free for the other tasks.
+///
+/// A panic in `f` is caught and reported as `JoinError::Panicked`. `abort` stops the wait, not the
+/// call: a thread cannot be interrupted, so `f` runs to the end and its value is dropped.
+pub fn spawn_blocking<T, F>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let (sender, receiver) = futures::channel::oneshot::channel();
+    Executor::current(|executor| {
+        // The pool thread sends the outcome; that wakes the task below from the pool's thread.
+        executor.blocking.submit(f, move |outcome| {
+            let _ = sender.send(outcome); // the task may have been aborted: nobody to tell
+        });
+        executor.spawn_task(async move {
+            match receiver.await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(payload)) => Err(JoinError::Panicked(panic_message(&*payload))),
+                Err(_dropped_unrun) => Err(JoinError::Cancelled),
+            }
+        })
+    })
+}
+// ANCHOR_END: spawn_blocking
+
 // ANCHOR: run
 /// Runs `future` to completion on a new event loop, with every task it spawns (asyncio's `run`).
 /// When it completes, the tasks still running are dropped, which cancels them.
@@ -376,6 +418,7 @@ impl CurrentGuard {
 impl Drop for CurrentGuard {
     fn drop(&mut self) {
         self.0.cancel_all();
+        self.0.blocking.shut_down();
         CURRENT.with(|current| current.borrow_mut().take());
     }
 }

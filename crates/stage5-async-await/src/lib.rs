@@ -8,13 +8,15 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | [`executor`] | `run`, `spawn`, `JoinHandle` (`abort`), `JoinError`, `gather`, `yield_now`; the wakers |
+//! | [`executor`] | `run`, `spawn`, `JoinHandle` (`abort`), `JoinError`, `gather`, `yield_now`, `spawn_blocking`; the wakers |
+//! | `blocking.rs` | the thread pool behind `spawn_blocking` |
 //! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`) and `TcpListener` on the loop |
-//! | [`time`] | `sleep` and `timeout` on the loop's timers |
+//! | [`time`] | `sleep` and `timeout` on the loop's timers; a token-bucket `Throttle` |
 //! | [`queue`] | a work queue with `join` |
 //! | [`fetch`] | one URL: stage 1's function with `.await` where it blocked |
 //! | [`crawler`] | `--max-tasks` workers over the queue |
 
+mod blocking;
 pub mod crawler;
 pub mod executor;
 pub mod fetch;
@@ -26,7 +28,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 pub use crawler::crawl;
-pub use executor::{JoinError, JoinHandle, gather, run, spawn, yield_now};
+pub use executor::{JoinError, JoinHandle, gather, run, spawn, spawn_blocking, yield_now};
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {

@@ -98,3 +98,139 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
     .await
 }
 // ANCHOR_END: timeout
+
+// ANCHOR: throttle
+/// A token bucket: at most `burst` calls at once, then `rate` calls per second on average.
+///
+/// The bucket holds up to `burst` tokens and gains `rate` tokens a second. [`Throttle::acquire`]
+/// takes one; when none is left it *reserves* the next one and sleeps until it has been earned,
+/// so waiters are served in the order they came and the rate holds however many wait. A wait
+/// that is dropped (its task aborted, a timeout) gives its token back.
+///
+/// ```
+/// use std::time::Duration;
+/// use stage5_async_await::time::Throttle;
+///
+/// stage5_async_await::run(async {
+///     let throttle = Throttle::new(100.0, 2); // 100 a second, 2 at once
+///     let started = std::time::Instant::now();
+///     for _ in 0..4 {
+///         throttle.acquire().await;
+///     }
+///     // two at once, then two more a hundredth of a second apart
+///     assert!(started.elapsed() >= Duration::from_millis(19));
+/// });
+/// ```
+#[derive(Debug)]
+pub struct Throttle {
+    /// The bucket's state; a `RefCell` because tasks of one loop share the throttle by reference.
+    bucket: RefCell<Bucket>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    /// Tokens earned per second.
+    rate: f64,
+    /// The most tokens the bucket holds: how many calls may go at once after a quiet spell.
+    burst: f64,
+    /// Tokens in the bucket at `updated`; below zero, tokens already promised to waiters.
+    tokens: f64,
+    /// When `tokens` was last brought up to date.
+    updated: Instant,
+}
+
+impl Throttle {
+    /// A full bucket of `burst` tokens refilled at `rate` a second. Panics unless both are positive.
+    pub fn new(rate: f64, burst: u32) -> Throttle {
+        assert!(rate > 0.0 && rate.is_finite(), "a throttle's rate must be positive, not {rate}");
+        assert!(burst > 0, "a throttle's burst must be at least 1");
+        let bucket = Bucket { rate, burst: burst.into(), tokens: burst.into(), updated: Instant::now() };
+        Throttle { bucket: RefCell::new(bucket) }
+    }
+
+    /// Waits for a token and takes it.
+    pub async fn acquire(&self) {
+        let wait = self.bucket.borrow_mut().reserve(Instant::now());
+        if wait.is_zero() {
+            return;
+        }
+        // Give the token back if this wait is dropped before it is over.
+        let refund = Refund { bucket: &self.bucket };
+        sleep(wait).await;
+        std::mem::forget(refund); // the token is earned and ours
+    }
+}
+
+impl Bucket {
+    /// Takes a token (perhaps one not earned yet) and says how long until it is earned.
+    fn reserve(&mut self, now: Instant) -> Duration {
+        let earned = now.saturating_duration_since(self.updated).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + earned).min(self.burst);
+        self.updated = now;
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-self.tokens / self.rate) }
+    }
+}
+
+/// Returns a reserved token when the wait for it is abandoned.
+struct Refund<'a> {
+    /// The bucket the token was reserved from.
+    bucket: &'a RefCell<Bucket>,
+}
+
+impl Drop for Refund<'_> {
+    fn drop(&mut self) {
+        let mut bucket = self.bucket.borrow_mut();
+        bucket.tokens = (bucket.tokens + 1.0).min(bucket.burst);
+    }
+}
+// ANCHOR_END: throttle
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(rate: f64, burst: u32, now: Instant) -> Bucket {
+        Bucket { rate, burst: burst.into(), tokens: burst.into(), updated: now }
+    }
+
+    #[test]
+    fn a_full_bucket_lets_a_burst_through_then_spaces_calls_by_the_rate() {
+        let start = Instant::now();
+        let mut b = bucket(10.0, 3, start); // a token every 100 ms
+        let waits: Vec<Duration> = (0..6).map(|_| b.reserve(start)).collect();
+        let ms: Vec<u128> = waits.iter().map(|w| w.as_millis()).collect();
+        assert_eq!(ms, [0, 0, 0, 100, 200, 300]);
+    }
+
+    #[test]
+    fn tokens_refill_with_time_but_never_past_the_burst() {
+        let start = Instant::now();
+        let mut b = bucket(10.0, 2, start);
+        assert_eq!(b.reserve(start), Duration::ZERO);
+        assert_eq!(b.reserve(start), Duration::ZERO);
+        // 150 ms later one and a half tokens are back: one call goes, the next waits 50 ms.
+        let later = start + Duration::from_millis(150);
+        assert_eq!(b.reserve(later), Duration::ZERO);
+        assert_eq!(b.reserve(later).as_millis(), 50);
+        // After a long quiet spell the bucket holds `burst` tokens, not more.
+        let much_later = later + Duration::from_secs(60);
+        assert_eq!(b.reserve(much_later), Duration::ZERO);
+        assert_eq!(b.reserve(much_later), Duration::ZERO);
+        assert_eq!(b.reserve(much_later).as_millis(), 100);
+    }
+
+    #[test]
+    fn an_abandoned_wait_gives_its_token_back() {
+        crate::run(async {
+            let throttle = Throttle::new(10.0, 1);
+            throttle.acquire().await; // the bucket is now empty
+            // This wait is for a token 100 ms away; give up after 10 ms.
+            let gave_up = timeout(Duration::from_millis(10), throttle.acquire()).await;
+            assert_eq!(gave_up, Err(Elapsed));
+            // Had the token stayed reserved, the next would be 200 ms away; it is about 100 ms.
+            let next = throttle.bucket.borrow_mut().reserve(Instant::now());
+            assert!(next <= Duration::from_millis(100), "{next:?}");
+        });
+    }
+}

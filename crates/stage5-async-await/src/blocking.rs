@@ -1,0 +1,121 @@
+//! Blocking work off the loop: a small pool of threads (asyncio's `run_in_executor`).
+//!
+//! A task that calls something blocking (a `std::thread::sleep`, a blocking read, a long
+//! computation) holds the loop's only thread, and every other task waits with it. The fix is the
+//! same as asyncio's: hand the call to another thread and await its result. The result comes
+//! back through a oneshot channel whose waker is called *from the pool thread*, which is the
+//! `call_soon_threadsafe` path of the task's waker: the loop is woken out of `epoll_wait`.
+//!
+//! Why not a thread per call: threads cost a stack and a kernel task each, so a pool caps them,
+//! as Python's default executor does (`min(32, cpus + 4)` threads). Why not tokio's 512: this
+//! pool is for a handful of calls made by examples and the crawler's readers, not for a server.
+//!
+//! Pool threads are started on demand and live until the end of the `run` that made them; `run`
+//! then waits for calls still running (a thread cannot be cancelled), drops calls not started,
+//! and joins every thread, so no thread outlives `run`.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+
+/// A call handed to the pool.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The result a pool thread sends back: the call's value, or its panic.
+pub(crate) type Outcome<T> = Result<T, Box<dyn Any + Send>>;
+
+/// The most threads one pool starts: Python's default executor size.
+fn max_threads() -> usize {
+    let cpus = thread::available_parallelism().map_or(1, usize::from);
+    (cpus + 4).min(32)
+}
+
+/// The threads of one `run`, and the calls waiting for them.
+#[derive(Default)]
+pub(crate) struct BlockingPool {
+    /// What the threads share with the loop's thread.
+    shared: Arc<Shared>,
+    /// The threads started so far, joined by [`BlockingPool::shut_down`].
+    threads: RefCell<Vec<thread::JoinHandle<()>>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// The queue and the count of idle threads, under one lock.
+    state: Mutex<State>,
+    /// Signalled when a job is queued or the pool shuts down.
+    work: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// Calls not yet taken by a thread.
+    jobs: VecDeque<Job>,
+    /// Threads waiting on `work`. A new job wakes one of them if there are at least as many
+    /// idle threads as queued jobs; otherwise it starts a thread (up to the maximum).
+    idle: usize,
+    /// Set once, at the end of `run`: threads finish their current call and exit.
+    shutting_down: bool,
+}
+
+impl BlockingPool {
+    /// Runs `f` on a pool thread; its value or panic is handed to `done` on that thread.
+    pub(crate) fn submit<T, F>(&self, f: F, done: impl FnOnce(Outcome<T>) + Send + 'static)
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let job: Job = Box::new(move || done(std::panic::catch_unwind(AssertUnwindSafe(f))));
+        let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.jobs.push_back(job);
+        let mut threads = self.threads.borrow_mut();
+        if state.idle >= state.jobs.len() || threads.len() >= max_threads() {
+            // An idle thread will take it, or every thread is busy and one will when it is done.
+            self.shared.work.notify_one();
+            return;
+        }
+        drop(state);
+        let shared = Arc::clone(&self.shared);
+        let name = format!("blocking-pool-{}", threads.len() + 1);
+        let thread = thread::Builder::new().name(name).spawn(move || shared.work_until_shut_down());
+        threads.push(thread.expect("cannot start a blocking-pool thread"));
+    }
+
+    /// Drops the calls not started, waits for the running ones and joins every thread.
+    pub(crate) fn shut_down(&self) {
+        let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.shutting_down = true;
+        let not_started = std::mem::take(&mut state.jobs);
+        drop(state);
+        drop(not_started); // their result senders close: the awaiting tasks see a cancellation
+        self.shared.work.notify_all();
+        for thread in self.threads.take() {
+            let _ = thread.join(); // a call's panic was caught inside the job: this cannot fail
+        }
+    }
+}
+
+impl Shared {
+    /// A pool thread's life: take a job, run it without the lock, repeat; sleep when there is none.
+    fn work_until_shut_down(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if state.shutting_down {
+                return;
+            }
+            if let Some(job) = state.jobs.pop_front() {
+                drop(state);
+                job();
+                state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            state.idle += 1;
+            // A wake-up may be spurious: the loop above re-checks the queue either way.
+            state = self.work.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state.idle -= 1;
+        }
+    }
+}
