@@ -34,10 +34,11 @@
 //! * **Re-entrancy.** No borrow of the loop's state is held while a callback runs, so a callback
 //!   may do anything to the loop: register, modify and deregister sources (its own included),
 //!   schedule and cancel callbacks and timers, and `stop` the loop.
-//! * **Order of a turn.** Wait for I/O (no longer than the earliest timer, not at all if callbacks
-//!   are ready), run the I/O callbacks, run the timers that are due, then run the callbacks that
-//!   were scheduled before this turn. What a callback schedules runs on the next turn, so a
-//!   callback that keeps rescheduling itself cannot starve I/O.
+//! * **Order of a turn.** Wait for I/O (no longer than the earliest timer; when callbacks are
+//!   ready, not at all, and only every [`IO_CHECK_INTERVAL`]th such turn), run the I/O callbacks,
+//!   run the timers that are due, then run the callbacks that were scheduled before this turn.
+//!   What a callback schedules runs on the next turn, so a callback that keeps rescheduling itself
+//!   cannot starve I/O or timers: they are seen within [`IO_CHECK_INTERVAL`] turns.
 //! * **Sources are shared, not lent.** `register` takes an `Rc` of the source: the loop keeps the
 //!   file descriptor open until it has removed it from the poller, so the kernel can never report
 //!   a closed (or reused) descriptor to this loop.
@@ -55,6 +56,24 @@ use polling::{Event, Events, Poller};
 
 use crate::remote::{RemoteHandle, RemoteQueue, SendCallback};
 use crate::trace::short_name;
+
+/// While callbacks are ready, the loop asks the kernel about I/O (a zero-timeout `epoll_wait`)
+/// only on every this-many-th turn. Asking on every turn would cost a system call per turn, which
+/// for tasks that wake each other (or yield) is most of a turn's cost; asking never would starve
+/// sockets while the ready queue stays non-empty. tokio makes the same trade (`event_interval`,
+/// 61 scheduler ticks); here a turn runs every callback that was ready, so fewer turns suffice.
+pub const IO_CHECK_INTERVAL: u32 = 32;
+
+/// Prints a line on stderr when the loop's trace is on. A macro, not a method, so that when it is
+/// off (always, outside `--trace`) the arguments are not even computed: they would cost a string
+/// search per callback.
+macro_rules! trace {
+    ($lp:expr, $($arg:tt)*) => {
+        if $lp.inner.trace.get() {
+            eprintln!("[loop] {}", format_args!($($arg)*));
+        }
+    };
+}
 
 /// A callback run once: scheduled with `call_soon`, `call_later` or `call_soon_threadsafe`.
 pub type Callback = Box<dyn FnOnce(&EventLoop)>;
@@ -171,12 +190,6 @@ impl EventLoop {
         self.inner.trace.set(on);
     }
 
-    fn trace(&self, what: fmt::Arguments<'_>) {
-        if self.inner.trace.get() {
-            eprintln!("[loop] {what}");
-        }
-    }
-
     // ANCHOR: register
     /// Watches `source` for `interest`; `callback` runs on each event (see the contract: after an
     /// event the source stays disarmed until [`modify`](EventLoop::modify) re-arms it).
@@ -246,7 +259,7 @@ impl EventLoop {
     pub fn cancel(&self, timer: TimerId) -> bool {
         let removed = self.inner.state.borrow_mut().timers.remove(&timer);
         if let Some(callback) = &removed {
-            self.trace(format_args!("timer {} cancelled ({})", timer.seq, short_name(callback.name)));
+            trace!(self, "timer {} cancelled ({})", timer.seq, short_name(callback.name));
         }
         removed.is_some()
     }
@@ -280,6 +293,8 @@ impl EventLoop {
     /// timer scheduled, no remote handle alive.
     pub fn run(&self) -> io::Result<()> {
         let mut events = Events::new();
+        // Turns run since the kernel was last asked about I/O (see `IO_CHECK_INTERVAL`).
+        let mut turns_since_io_check = 0;
         loop {
             // Take what other threads sent.
             self.take_remote_callbacks();
@@ -307,16 +322,22 @@ impl EventLoop {
             };
             let ready_before_wait = self.inner.state.borrow().ready.len();
 
-            // Block on I/O. (`polling` retries by itself when a signal interrupts the wait.)
+            // Block on I/O; or, with work ready, peek at it without blocking every few turns.
+            // (`polling` retries by itself when a signal interrupts the wait.)
             events.clear();
-            let started = Instant::now();
-            self.inner.poller.wait(&mut events, timeout)?;
-            self.trace(format_args!(
-                "waited {:.3} ms (timeout {}) -> {} events",
-                started.elapsed().as_secs_f64() * 1e3,
-                timeout.map_or("none".to_string(), |t| format!("{:.3} ms", t.as_secs_f64() * 1e3)),
-                events.len()
-            ));
+            turns_since_io_check += 1;
+            if timeout != Some(Duration::ZERO) || turns_since_io_check >= IO_CHECK_INTERVAL {
+                turns_since_io_check = 0;
+                let started = Instant::now();
+                self.inner.poller.wait(&mut events, timeout)?;
+                trace!(
+                    self,
+                    "waited {:.3} ms (timeout {}) -> {} events",
+                    started.elapsed().as_secs_f64() * 1e3,
+                    timeout.map_or("none".to_string(), |t| format!("{:.3} ms", t.as_secs_f64() * 1e3)),
+                    events.len()
+                );
+            }
 
             // Process I/O events.
             for event in events.iter() {
@@ -330,14 +351,14 @@ impl EventLoop {
             for id in due {
                 // Taken one at a time: an earlier timer in this batch may cancel a later one.
                 let Some(timer) = self.inner.state.borrow_mut().timers.remove(&id) else { continue };
-                self.trace(format_args!("timer {} fired -> {}", id.seq, short_name(timer.name)));
+                trace!(self, "timer {} fired -> {}", id.seq, short_name(timer.name));
                 (timer.f)(self);
             }
 
             // Run the callbacks that were scheduled before this turn.
             for _ in 0..ready_before_wait {
                 let Some(callback) = self.inner.state.borrow_mut().ready.pop_front() else { break };
-                self.trace(format_args!("call_soon -> {}", short_name(callback.name)));
+                trace!(self, "call_soon -> {}", short_name(callback.name));
                 (callback.f)(self);
             }
         }
@@ -350,7 +371,7 @@ impl EventLoop {
         let Some(mut callback) = taken else {
             return; // deregistered earlier in this turn: a stale event
         };
-        self.trace(format_args!("io {} {ready} -> {}", token.0, short_name(callback.name)));
+        trace!(self, "io {} {ready} -> {}", token.0, short_name(callback.name));
         (callback.f)(self, ready);
         // Put it back, unless the callback deregistered its own source.
         let mut state = self.inner.state.borrow_mut();

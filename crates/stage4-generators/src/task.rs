@@ -93,7 +93,10 @@ impl<T: 'static> Task<T> {
         }
         match step {
             Step::Wait(waitable) => {
-                self.trace(format_args!("left state {left}, waits on {}", waitable.describe()));
+                if self.inner.trace {
+                    // Only here: `describe` builds a string, too dear for every step of every task.
+                    self.trace(format_args!("left state {left}, waits on {}", waitable.describe()));
+                }
                 let wait = self.inner.wait.get() + 1;
                 self.inner.wait.set(wait);
                 *self.inner.coroutine.borrow_mut() = Some(coroutine);

@@ -14,24 +14,25 @@
 //! dropped unused. An aborted task's future is dropped at once (closing its sockets), and a panic
 //! inside a task is caught and reported through its [`JoinHandle`]; the loop goes on.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, ThreadId};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
 use futures::FutureExt;
 use stage3_callbacks::event_loop::EventLoop;
-use stage3_callbacks::remote::RemoteHandle;
 
 use crate::blocking::BlockingPool;
+pub use crate::task::{JoinError, JoinHandle};
+use crate::task::{Runnable, Task, panic_message};
+use crate::waker::{RunHandle, WakeHandle};
 
 thread_local! {
     /// The executor of the `run` in progress on this thread.
@@ -39,83 +40,72 @@ thread_local! {
 }
 
 /// A task's number, unique within one `run`.
-type TaskId = u64;
+pub(crate) type TaskId = u64;
+
+/// The task table. Its keys are our own counters, not input from outside, so the default
+/// hasher's protection against crafted keys (SipHash) buys nothing and costs a tenth of a poll.
+type TaskTable = HashMap<TaskId, Rc<dyn Runnable>, BuildHasherDefault<TaskIdHasher>>;
+
+/// Spreads consecutive ids over the whole `u64` (Fibonacci hashing: one multiplication), so the
+/// table's probe tags, taken from the top bits, differ.
+#[derive(Default)]
+struct TaskIdHasher(u64);
+
+impl Hasher for TaskIdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Numbers the `run`s of this process, so a waker can tell its own `run` from another.
+static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The tasks of one `run`, and the loop they run on.
 pub(crate) struct Executor {
     /// Stage 3's loop: the reactor (I/O and timers) and the scheduler (`call_soon`).
     event_loop: EventLoop,
     /// Every task not yet finished or aborted.
-    tasks: RefCell<HashMap<TaskId, Rc<TaskCell>>>,
+    tasks: RefCell<TaskTable>,
+    /// Tasks woken on the loop's thread since the last batch was polled, in wake order. A task
+    /// is in it at most once: its waker's `scheduled` flag keeps it out until its poll starts.
+    run_queue: RefCell<VecDeque<TaskId>>,
+    /// Whether a `call_soon` to poll the run queue is already scheduled.
+    batch_scheduled: Cell<bool>,
     /// The next task's number.
     next_id: Cell<TaskId>,
+    /// What every waker of this `run` shares.
+    run: Arc<RunHandle>,
     /// `--trace`: print spawns, polls, wakes and completions on stderr.
-    trace: Cell<bool>,
+    trace: bool,
     /// The threads of `spawn_blocking`, started on first use and joined when `run` ends.
     blocking: BlockingPool,
 }
 
-/// One task.
-struct TaskCell {
-    /// The future; taken out while it is polled (so it may spawn, abort, even abort itself).
-    future: RefCell<Option<Pin<Box<dyn Future<Output = ()>>>>>,
-    /// The task's waker, made once; every clone of it shares the `scheduled` flag.
-    waker: Waker,
-    /// The same waker's data.
-    wake: Arc<WakeHandle>,
-}
-
-/// What a waker knows: which task, whether a poll is already scheduled, and how to reach the loop.
-struct WakeHandle {
-    /// The task to poll.
-    task: TaskId,
-    /// True from a wake until the poll it caused starts: later wakes in between do nothing.
-    scheduled: AtomicBool,
-    /// The way in from other threads.
-    remote: RemoteHandle,
-    /// The loop's thread: a wake from here may use `call_soon` directly.
-    home: ThreadId,
-    /// Print wakes on stderr.
-    trace: bool,
-}
-
-impl Wake for WakeHandle {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    // ANCHOR: wake
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.scheduled.swap(true, Ordering::AcqRel) {
-            return; // a poll is already scheduled: this wake adds nothing
-        }
-        let task = self.task;
-        let home = thread::current().id() == self.home;
-        if self.trace {
-            eprintln!(
-                "[exec] wake task {task} from {}",
-                if home { "the loop's thread" } else { "another thread" }
-            );
-        }
-        if home && Executor::with_current(|executor| executor.schedule(task)).is_some() {
-            return;
-        }
-        // Another thread (or no loop running here): queue it on the loop and interrupt its wait.
-        // If the loop is gone, so is the task, and there is nothing to do.
-        let _ = self.remote.call_soon_threadsafe(move |_| {
-            Executor::with_current(|executor| executor.poll_task(task));
-        });
-    }
-    // ANCHOR_END: wake
-}
-
 impl Executor {
-    fn new(event_loop: EventLoop) -> Executor {
+    fn new(event_loop: EventLoop, trace: bool) -> Executor {
+        let run = RunHandle {
+            run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
+            remote: event_loop.remote(),
+            trace,
+        };
         Executor {
             event_loop,
-            tasks: RefCell::new(HashMap::new()),
+            tasks: RefCell::new(TaskTable::default()),
+            run_queue: RefCell::new(VecDeque::new()),
+            batch_scheduled: Cell::new(false),
             next_id: Cell::new(1),
-            trace: Cell::new(false),
+            run: Arc::new(run),
+            trace,
             blocking: BlockingPool::default(),
         }
     }
@@ -136,8 +126,13 @@ impl Executor {
         &self.event_loop
     }
 
+    /// Which `run` this is.
+    pub(crate) fn run_id(&self) -> u64 {
+        self.run.run_id
+    }
+
     fn trace(&self, what: fmt::Arguments<'_>) {
-        if self.trace.get() {
+        if self.trace {
             eprintln!("[exec] {what}");
         }
     }
@@ -148,179 +143,79 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.spawn_task(async move {
+        self.spawn_task(Box::pin(async move {
             let output = AssertUnwindSafe(future).catch_unwind().await;
             output.map_err(|payload| JoinError::Panicked(panic_message(&*payload)))
-        })
+        }))
     }
 
     // ANCHOR: spawn
     /// Makes `future` a task: a number, a waker, a place in the table, and a first poll.
-    fn spawn_task<T: 'static>(
-        &self,
-        future: impl Future<Output = Result<T, JoinError>> + 'static,
-    ) -> JoinHandle<T> {
+    fn spawn_task<T: 'static>(&self, future: crate::task::TaskFuture<T>) -> JoinHandle<T> {
         let id = self.next_id.replace(self.next_id.get() + 1);
-        let join = Rc::new(JoinState { result: RefCell::new(None), waiter: RefCell::new(None) });
-        let completer = Rc::clone(&join);
-        // The task's future: the given one, its result handed to whoever awaits the handle.
-        let task = async move { completer.complete(future.await) };
         let wake = Arc::new(WakeHandle {
             task: id,
             scheduled: AtomicBool::new(true), // the first poll is scheduled below
-            remote: self.event_loop.remote(),
-            home: thread::current().id(),
-            trace: self.trace.get(),
+            run: Arc::clone(&self.run),
         });
-        let cell = TaskCell {
-            future: RefCell::new(Some(Box::pin(task))),
-            waker: Waker::from(Arc::clone(&wake)),
-            wake,
-        };
-        self.tasks.borrow_mut().insert(id, Rc::new(cell));
+        let task = Rc::new(Task::new(id, future, wake));
+        self.tasks.borrow_mut().insert(id, Rc::clone(&task) as Rc<dyn Runnable>);
         self.trace(format_args!("spawn task {id}"));
         self.schedule(id);
-        JoinHandle { state: join, id }
+        JoinHandle { task }
     }
     // ANCHOR_END: spawn
 
-    /// Polls `task` on the loop's next turn.
-    fn schedule(&self, task: TaskId) {
-        self.event_loop.call_soon(move |_| {
-            Executor::with_current(|executor| executor.poll_task(task));
-        });
+    // ANCHOR: schedule
+    /// Queues a poll of `task` for the loop's next turn; always true (for the waker's `&&`).
+    pub(crate) fn schedule(&self, task: TaskId) -> bool {
+        self.run_queue.borrow_mut().push_back(task);
+        if !self.batch_scheduled.replace(true) {
+            self.event_loop.call_soon(|_| {
+                Executor::with_current(|executor| executor.poll_queued());
+            });
+        }
+        true
     }
+
+    /// Polls the tasks queued before this batch began. Those woken meanwhile (a task that
+    /// yields, a task woken by another) go into the next batch, on the next turn, after the loop
+    /// has looked at I/O and timers again: no task can starve the others or the sockets.
+    fn poll_queued(&self) {
+        self.batch_scheduled.set(false);
+        let queued = self.run_queue.borrow().len();
+        for _ in 0..queued {
+            let Some(task) = self.run_queue.borrow_mut().pop_front() else { break };
+            self.poll_task(task);
+        }
+    }
+    // ANCHOR_END: schedule
 
     // ANCHOR: poll_task
     /// Polls a task once. A task that finished or was aborted is simply not found.
-    fn poll_task(&self, id: TaskId) {
+    pub(crate) fn poll_task(&self, id: TaskId) {
         let Some(task) = self.tasks.borrow().get(&id).cloned() else { return };
-        // From here on a wake schedules another poll, even one that comes during this poll.
-        task.wake.scheduled.store(false, Ordering::Release);
-        let Some(mut future) = task.future.borrow_mut().take() else { return };
         self.trace(format_args!("poll task {id}"));
-        let mut context = Context::from_waker(&task.waker);
-        let finished = future.as_mut().poll(&mut context).is_ready();
-        let still_there = self.tasks.borrow().contains_key(&id);
-        if finished || !still_there {
+        if task.poll_once() {
             self.tasks.borrow_mut().remove(&id);
-            self.trace(format_args!(
-                "task {id} {}",
-                if finished { "finished" } else { "aborted while running" }
-            ));
-            drop(future); // outside every borrow: its drop may use the loop
-        } else {
-            *task.future.borrow_mut() = Some(future);
+            self.trace(format_args!("task {id} finished"));
         }
     }
     // ANCHOR_END: poll_task
 
-    /// Drops a task's future now (unless it is being polled: then right after).
-    fn abort(&self, id: TaskId) -> bool {
-        let Some(task) = self.tasks.borrow_mut().remove(&id) else { return false };
+    /// Takes an aborted task out of the table (its future is already dropped).
+    pub(crate) fn forget(&self, id: TaskId) {
         self.trace(format_args!("abort task {id}"));
-        let future = task.future.borrow_mut().take();
-        drop(future);
-        true
+        let task = self.tasks.borrow_mut().remove(&id);
+        drop(task); // outside the borrow
     }
 
-    /// Drops every task left (asyncio.run cancels the tasks still pending when main returns).
+    /// Cancels every task left (asyncio.run cancels the tasks still pending when main returns).
     fn cancel_all(&self) {
-        let tasks: Vec<Rc<TaskCell>> = self.tasks.borrow_mut().drain().map(|(_, task)| task).collect();
+        let tasks: Vec<Rc<dyn Runnable>> = self.tasks.borrow_mut().drain().map(|(_, task)| task).collect();
         for task in tasks {
-            let future = task.future.borrow_mut().take();
-            drop(future);
+            task.cancel();
         }
-    }
-}
-
-/// Why a task produced no output.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JoinError {
-    /// It was aborted (or still pending when `run` returned).
-    Cancelled,
-    /// It panicked, with this message; the loop went on.
-    Panicked(String),
-}
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JoinError::Cancelled => f.write_str("task cancelled"),
-            JoinError::Panicked(message) => write!(f, "task panicked: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for JoinError {}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        message.to_string()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
-    }
-}
-
-/// Shared by a task and its handle.
-struct JoinState<T> {
-    /// The task's output, until the handle takes it.
-    result: RefCell<Option<Result<T, JoinError>>>,
-    /// Who is awaiting the handle.
-    waiter: RefCell<Option<Waker>>,
-}
-
-impl<T> JoinState<T> {
-    fn complete(&self, result: Result<T, JoinError>) {
-        let mut slot = self.result.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(result);
-            drop(slot);
-            if let Some(waiter) = self.waiter.borrow_mut().take() {
-                waiter.wake();
-            }
-        }
-    }
-}
-
-/// Awaits a spawned task's output (or why there is none). Dropping it lets the task run on.
-pub struct JoinHandle<T> {
-    state: Rc<JoinState<T>>,
-    id: TaskId,
-}
-
-impl<T> JoinHandle<T> {
-    /// Cancels the task: its future is dropped at once, and awaiting this handle gives
-    /// `Err(JoinError::Cancelled)`. Does nothing to a task that has finished.
-    pub fn abort(&self) {
-        if Executor::with_current(|executor| executor.abort(self.id)).unwrap_or(false) {
-            self.state.complete(Err(JoinError::Cancelled));
-        }
-    }
-
-    /// Whether the task has finished (or been aborted).
-    pub fn is_finished(&self) -> bool {
-        self.state.result.borrow().is_some()
-    }
-}
-
-impl<T> Future for JoinHandle<T> {
-    type Output = Result<T, JoinError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(result) = self.state.result.borrow_mut().take() {
-            return Poll::Ready(result);
-        }
-        *self.state.waiter.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl<T> fmt::Debug for JoinHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("task", &self.id).finish()
     }
 }
 
@@ -350,13 +245,13 @@ where
         executor.blocking.submit(f, move |outcome| {
             let _ = sender.send(outcome); // the task may have been aborted: nobody to tell
         });
-        executor.spawn_task(async move {
+        executor.spawn_task(Box::pin(async move {
             match receiver.await {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(payload)) => Err(JoinError::Panicked(panic_message(&*payload))),
                 Err(_dropped_unrun) => Err(JoinError::Cancelled),
             }
-        })
+        }))
     })
 }
 // ANCHOR_END: spawn_blocking
@@ -379,8 +274,7 @@ where
     F::Output: 'static,
 {
     let event_loop = EventLoop::new().expect("cannot create the event loop (epoll)");
-    let executor = Rc::new(Executor::new(event_loop.clone()));
-    executor.trace.set(trace);
+    let executor = Rc::new(Executor::new(event_loop.clone(), trace));
     let _current = CurrentGuard::enter(Rc::clone(&executor));
     let output = Rc::new(RefCell::new(None));
     let main = executor.spawn(future);

@@ -9,6 +9,8 @@
 //! | file | what it holds |
 //! |---|---|
 //! | [`executor`] | `run`, `spawn`, `JoinHandle` (`abort`), `JoinError`, `gather`, `yield_now`, `spawn_blocking`; the wakers |
+//! | `task.rs` | a task (its future, result and waiter in one place), `JoinHandle`, `JoinError` |
+//! | `waker.rs` | the `Waker`: from a wake to a poll on the loop, from any thread |
 //! | `blocking.rs` | the thread pool behind `spawn_blocking` |
 //! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`) and `TcpListener` on the loop |
 //! | [`time`] | `sleep` and `timeout` on the loop's timers; a token-bucket `Throttle` |
@@ -22,7 +24,9 @@ pub mod executor;
 pub mod fetch;
 pub mod net;
 pub mod queue;
+mod task;
 pub mod time;
+mod waker;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

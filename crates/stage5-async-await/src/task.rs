@@ -1,0 +1,183 @@
+//! A spawned task: its future, its result, who awaits it; and the handle that awaits it.
+//!
+//! One `Rc<Task<T>>` holds all of it, shared by the executor's table (as `Rc<dyn Runnable>`,
+//! which forgets `T`) and by the task's [`JoinHandle`] (which knows `T`). The future itself is
+//! boxed apart, because polling needs it pinned, and a box is the safe way to pin.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
+
+use crate::executor::{Executor, TaskId};
+use crate::waker::WakeHandle;
+
+/// A task's future: the caller's, made to return `Result<T, JoinError>` (panics caught).
+pub(crate) type TaskFuture<T> = Pin<Box<dyn Future<Output = Result<T, JoinError>>>>;
+
+/// One task.
+pub(crate) struct Task<T> {
+    /// Its number, for the executor's table, the wakers and `--trace`.
+    id: TaskId,
+    /// The future; taken out while it is polled (so it may spawn, abort, even abort itself), and
+    /// dropped the moment the task finishes or is aborted.
+    future: RefCell<Option<TaskFuture<T>>>,
+    /// The output (or why there is none), until the handle takes it.
+    result: RefCell<Option<Result<T, JoinError>>>,
+    /// Set once the task has finished or been aborted; stays set after the result is taken.
+    finished: Cell<bool>,
+    /// Who is awaiting the handle.
+    waiter: RefCell<Option<Waker>>,
+    /// The task's waker, made once; every clone shares its `scheduled` flag.
+    waker: Waker,
+    /// The same waker's data.
+    wake: Arc<WakeHandle>,
+}
+
+/// What the executor needs of a task, whatever its output type.
+pub(crate) trait Runnable {
+    /// Polls the task once; true when it is over (finished now, or aborted meanwhile).
+    fn poll_once(&self) -> bool;
+    /// Drops the future at once and records `Cancelled`; false if it was over already.
+    fn cancel(&self) -> bool;
+}
+
+impl<T> Task<T> {
+    pub(crate) fn new(id: TaskId, future: TaskFuture<T>, wake: Arc<WakeHandle>) -> Task<T> {
+        Task {
+            id,
+            future: RefCell::new(Some(future)),
+            result: RefCell::new(None),
+            finished: Cell::new(false),
+            waiter: RefCell::new(None),
+            waker: Waker::from(Arc::clone(&wake)),
+            wake,
+        }
+    }
+
+    /// Records the outcome (the first one wins) and wakes whoever awaits the handle.
+    fn finish(&self, result: Result<T, JoinError>) -> bool {
+        if self.finished.replace(true) {
+            return false;
+        }
+        *self.result.borrow_mut() = Some(result);
+        let waiter = self.waiter.borrow_mut().take();
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+        true
+    }
+}
+
+impl<T> Runnable for Task<T> {
+    // ANCHOR: poll_once
+    fn poll_once(&self) -> bool {
+        // From here on a wake schedules another poll, even one that comes during this poll.
+        self.wake.scheduled.store(false, Ordering::Release);
+        let Some(mut future) = self.future.borrow_mut().take() else { return self.finished.get() };
+        let mut context = Context::from_waker(&self.waker);
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(result) => {
+                drop(future); // first, so its sockets close before anyone hears of the result
+                self.finish(result);
+                true
+            }
+            Poll::Pending if self.finished.get() => true, // it aborted itself: `future` drops here
+            Poll::Pending => {
+                *self.future.borrow_mut() = Some(future);
+                false
+            }
+        }
+    }
+    // ANCHOR_END: poll_once
+
+    fn cancel(&self) -> bool {
+        if self.finished.get() {
+            return false;
+        }
+        // Taken out of the cell before it drops: its drop may use the loop, even this task.
+        let future = self.future.borrow_mut().take();
+        drop(future);
+        self.finish(Err(JoinError::Cancelled))
+    }
+}
+
+/// Why a task produced no output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JoinError {
+    /// It was aborted (or still pending when `run` returned).
+    Cancelled,
+    /// It panicked, with this message; the loop went on.
+    Panicked(String),
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Cancelled => f.write_str("task cancelled"),
+            JoinError::Panicked(message) => write!(f, "task panicked: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// The text of a panic, as `JoinError::Panicked` carries it.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        message.to_string()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
+
+/// Awaits a spawned task's output (or why there is none). Dropping it lets the task run on.
+pub struct JoinHandle<T> {
+    /// The task, shared with the executor's table until it is over.
+    pub(crate) task: Rc<Task<T>>,
+}
+
+impl<T> JoinHandle<T> {
+    /// Cancels the task: its future is dropped at once (its sockets close, its timers are
+    /// cancelled), and awaiting this handle gives `Err(JoinError::Cancelled)`. Does nothing to a
+    /// task that is over. A task may abort itself; its poll then ends at its next `.await`.
+    pub fn abort(&self) {
+        if self.task.cancel() {
+            Executor::with_current(|executor| executor.forget(self.task.id));
+        }
+    }
+
+    /// Whether the task has finished (or been aborted).
+    pub fn is_finished(&self) -> bool {
+        self.task.finished.get()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(result) = self.task.result.borrow_mut().take() {
+            return Poll::Ready(result);
+        }
+        if self.task.finished.get() {
+            // Only possible if polled again after returning Ready: a misuse, answered sanely.
+            return Poll::Ready(Err(JoinError::Cancelled));
+        }
+        *self.task.waiter.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("task", &self.task.id).finish()
+    }
+}
