@@ -44,13 +44,24 @@ impl<T> Queue<T> {
     }
 
     /// The next item, waiting until there is one.
+    ///
+    /// A `put` wakes one waiting `get`. Should that `get` be dropped before it runs (its task
+    /// aborted, a timeout), it hands the wake on to the next waiting `get`, so an item never
+    /// sits in the queue while tasks wait for one.
     pub async fn get(&self) -> T {
+        let mut waiting = Waiting { queue: self, waker: None };
         poll_fn(|cx| {
             let mut inner = self.inner.borrow_mut();
             match inner.items.pop_front() {
-                Some(item) => Poll::Ready(item),
+                Some(item) => {
+                    waiting.waker = None; // done waiting: nothing to hand on
+                    Poll::Ready(item)
+                }
                 None => {
+                    // Registered once per poll: a spurious poll must not queue the task twice.
+                    inner.getters.retain(|getter| !getter.will_wake(cx.waker()));
                     inner.getters.push_back(cx.waker().clone());
+                    waiting.waker = Some(cx.waker().clone());
                     Poll::Pending
                 }
             }
@@ -79,6 +90,29 @@ impl<T> Queue<T> {
             }
         })
         .await
+    }
+}
+
+/// A `get` in progress; see [`Queue::get`] for what its drop does.
+struct Waiting<'a, T> {
+    /// The queue waited on.
+    queue: &'a Queue<T>,
+    /// The waker registered by the latest poll, until the `get` completes.
+    waker: Option<Waker>,
+}
+
+impl<T> Drop for Waiting<'_, T> {
+    fn drop(&mut self) {
+        let Some(waker) = self.waker.take() else { return };
+        let mut inner = self.queue.inner.borrow_mut();
+        inner.getters.retain(|getter| !getter.will_wake(&waker));
+        // This `get` may have been the one a `put` woke: pass the wake on.
+        if !inner.items.is_empty()
+            && let Some(next) = inner.getters.pop_front()
+        {
+            drop(inner);
+            next.wake();
+        }
     }
 }
 
