@@ -27,6 +27,7 @@ fn stage_reports() {
             ("stage3", "stage3-callbacks"),
             ("stage4", "stage4-generators"),
             ("stage5", "stage5-async-await"),
+            ("stage6", "stage6-tokio"),
         ] {
             assert_cmd_snapshot!(name, crawl_command(stage, &site, &["--max-tasks", "4"]));
         }

@@ -7,8 +7,14 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Every stage binary, in stage order. Later stages join here.
-pub const STAGE_BINS: &[&str] =
-    &["stage1-blocking", "stage2-busy-poll", "stage3-callbacks", "stage4-generators", "stage5-async-await"];
+pub const STAGE_BINS: &[&str] = &[
+    "stage1-blocking",
+    "stage2-busy-poll",
+    "stage3-callbacks",
+    "stage4-generators",
+    "stage5-async-await",
+    "stage6-tokio",
+];
 
 /// Stage 1's modes, as `--mode` takes them.
 pub const STAGE1_MODES: &[&str] = &["sequential", "threads", "pool", "processes"];

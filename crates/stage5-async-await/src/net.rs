@@ -143,6 +143,32 @@ impl TcpStream {
         }
     }
 
+    /// Waits until a read would not block: bytes or the end of the stream are ready (tokio's
+    /// `TcpStream::readable`); a socket error (a reset) is returned here. Takes no bytes, so the caller can hold off lending a
+    /// buffer to `read` until there is something to put in it.
+    pub async fn readable(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| {
+            loop {
+                // A one-byte peek answers "would a read block?" without consuming anything.
+                match self.stream.peek(&mut [0; 1]) {
+                    Ok(_) => return Poll::Ready(Ok(())), // bytes, or 0 for the end of the stream
+                    // Nothing yet: wake me when there is.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.registration.wait(cx, true)?;
+                        return Poll::Pending;
+                    }
+                    // A signal interrupted the call: ask again.
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    // A real error (a reset, say). Return it: the kernel hands a socket's
+                    // pending error to one call only, so a `read` after this would see a
+                    // clean end of stream instead of the reset.
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            }
+        })
+        .await
+    }
+
     /// The std stream, for addresses and options.
     pub fn get_ref(&self) -> &std::net::TcpStream {
         &self.stream

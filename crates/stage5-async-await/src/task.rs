@@ -5,7 +5,7 @@
 //! boxed apart, because polling needs it pinned, and a box is the safe way to pin.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,23 +20,29 @@ use crate::waker::WakeHandle;
 /// A task's future: the caller's, made to return `Result<T, JoinError>` (panics caught).
 pub(crate) type TaskFuture<T> = Pin<Box<dyn Future<Output = Result<T, JoinError>>>>;
 
-/// One task.
+/// One task. Kept small: a pending task costs this, its boxed future, its `WakeHandle` and a
+/// place in the executor's table (`tour memory` measures the sum; the budget is 256 bytes).
 pub(crate) struct Task<T> {
-    /// Its number, for the executor's table, the wakers and `--trace`.
-    id: TaskId,
     /// The future; taken out while it is polled (so it may spawn, abort, even abort itself), and
     /// dropped the moment the task finishes or is aborted.
     future: RefCell<Option<TaskFuture<T>>>,
-    /// The output (or why there is none), until the handle takes it.
-    result: RefCell<Option<Result<T, JoinError>>>,
-    /// Set once the task has finished or been aborted; stays set after the result is taken.
-    finished: Cell<bool>,
+    /// Running, then the output (or why there is none) until the handle takes it.
+    state: RefCell<State<T>>,
     /// Who is awaiting the handle.
     waiter: RefCell<Option<Waker>>,
-    /// The task's waker, made once; every clone shares its `scheduled` flag.
-    waker: Waker,
-    /// The same waker's data.
+    /// The waker's data: the task's number and its `scheduled` flag. The `Waker` itself is made
+    /// from it for each poll (an `Arc` clone), rather than kept here at 16 bytes a task.
     wake: Arc<WakeHandle>,
+}
+
+/// Where a task is in its life.
+enum State<T> {
+    /// Not finished: polled when woken.
+    Running,
+    /// Finished or aborted; the outcome waits for the handle.
+    Over(Result<T, JoinError>),
+    /// Finished, and the handle has taken the outcome.
+    Taken,
 }
 
 /// What the executor needs of a task, whatever its output type.
@@ -48,24 +54,31 @@ pub(crate) trait Runnable {
 }
 
 impl<T> Task<T> {
-    pub(crate) fn new(id: TaskId, future: TaskFuture<T>, wake: Arc<WakeHandle>) -> Task<T> {
+    pub(crate) fn new(future: TaskFuture<T>, wake: Arc<WakeHandle>) -> Task<T> {
         Task {
-            id,
             future: RefCell::new(Some(future)),
-            result: RefCell::new(None),
-            finished: Cell::new(false),
+            state: RefCell::new(State::Running),
             waiter: RefCell::new(None),
-            waker: Waker::from(Arc::clone(&wake)),
             wake,
         }
     }
 
+    /// The task's number.
+    fn id(&self) -> TaskId {
+        self.wake.task
+    }
+
+    /// Whether it has finished or been aborted.
+    fn is_over(&self) -> bool {
+        !matches!(*self.state.borrow(), State::Running)
+    }
+
     /// Records the outcome (the first one wins) and wakes whoever awaits the handle.
     fn finish(&self, result: Result<T, JoinError>) -> bool {
-        if self.finished.replace(true) {
+        if self.is_over() {
             return false;
         }
-        *self.result.borrow_mut() = Some(result);
+        *self.state.borrow_mut() = State::Over(result);
         let waiter = self.waiter.borrow_mut().take();
         if let Some(waiter) = waiter {
             waiter.wake();
@@ -79,15 +92,15 @@ impl<T> Runnable for Task<T> {
     fn poll_once(&self) -> bool {
         // From here on a wake schedules another poll, even one that comes during this poll.
         self.wake.scheduled.store(false, Ordering::Release);
-        let Some(mut future) = self.future.borrow_mut().take() else { return self.finished.get() };
-        let mut context = Context::from_waker(&self.waker);
-        match future.as_mut().poll(&mut context) {
+        let Some(mut future) = self.future.borrow_mut().take() else { return self.is_over() };
+        let waker = Waker::from(Arc::clone(&self.wake));
+        match future.as_mut().poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(result) => {
                 drop(future); // first, so its sockets close before anyone hears of the result
                 self.finish(result);
                 true
             }
-            Poll::Pending if self.finished.get() => true, // it aborted itself: `future` drops here
+            Poll::Pending if self.is_over() => true, // it aborted itself: `future` drops here
             Poll::Pending => {
                 *self.future.borrow_mut() = Some(future);
                 false
@@ -97,7 +110,7 @@ impl<T> Runnable for Task<T> {
     // ANCHOR_END: poll_once
 
     fn cancel(&self) -> bool {
-        if self.finished.get() {
+        if self.is_over() {
             return false;
         }
         // Taken out of the cell before it drops: its drop may use the loop, even this task.
@@ -150,13 +163,13 @@ impl<T> JoinHandle<T> {
     /// task that is over. A task may abort itself; its poll then ends at its next `.await`.
     pub fn abort(&self) {
         if self.task.cancel() {
-            Executor::with_current(|executor| executor.forget(self.task.id));
+            Executor::with_current(|executor| executor.forget(self.task.id()));
         }
     }
 
     /// Whether the task has finished (or been aborted).
     pub fn is_finished(&self) -> bool {
-        self.task.finished.get()
+        self.task.is_over()
     }
 }
 
@@ -164,20 +177,22 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(result) = self.task.result.borrow_mut().take() {
-            return Poll::Ready(result);
+        let mut state = self.task.state.borrow_mut();
+        match std::mem::replace(&mut *state, State::Taken) {
+            State::Over(result) => Poll::Ready(result),
+            // Only if polled again after returning Ready: a misuse, answered sanely.
+            State::Taken => Poll::Ready(Err(JoinError::Cancelled)),
+            State::Running => {
+                *state = State::Running;
+                *self.task.waiter.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
         }
-        if self.task.finished.get() {
-            // Only possible if polled again after returning Ready: a misuse, answered sanely.
-            return Poll::Ready(Err(JoinError::Cancelled));
-        }
-        *self.task.waiter.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("task", &self.task.id).finish()
+        f.debug_struct("JoinHandle").field("task", &self.task.id()).finish()
     }
 }

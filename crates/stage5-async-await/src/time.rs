@@ -86,16 +86,40 @@ impl std::error::Error for Elapsed {}
 // ANCHOR: timeout
 /// Runs `future` for at most `duration` (asyncio's `wait_for`). When time runs out the future is
 /// dropped, which cancels it: its sockets close, its timers are cancelled.
-pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
-    let mut future = std::pin::pin!(future);
-    let mut deadline = std::pin::pin!(sleep(duration));
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout { future, deadline: sleep(duration) }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`timeout`]: the future, raced against a [`Sleep`].
+    ///
+    /// Written by hand rather than as an `async fn`: an `async fn` keeps its argument and the
+    /// pinned copy it polls side by side (rustc does not overlap them), which would double the
+    /// size of every fetch it bounds. `pin_project!` gives `poll` pinned access to both fields
+    /// without `unsafe`.
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        // (`pin_project!` takes no doc comments on fields.)
+        // What is raced; dropped with the `Timeout` when time runs out.
+        #[pin]
+        future: F,
+        // When it loses.
+        #[pin]
+        deadline: Sleep,
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The future first: one that is ready at its deadline still counts as in time.
+        if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        deadline.as_mut().poll(cx).map(|()| Err(Elapsed))
-    })
-    .await
+        this.deadline.poll(cx).map(|()| Err(Elapsed))
+    }
 }
 // ANCHOR_END: timeout
 
@@ -189,6 +213,24 @@ impl Drop for Refund<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A future holding `N` bytes across an await.
+    async fn holding<const N: usize>() -> u8 {
+        let bytes = [7u8; N];
+        std::future::ready(()).await;
+        bytes[N / 2]
+    }
+
+    #[test]
+    fn a_timeout_holds_its_future_once() {
+        let inner = std::mem::size_of_val(&holding::<500>());
+        let bounded = std::mem::size_of_val(&timeout(Duration::from_secs(1), holding::<500>()));
+        // The future, the `Sleep`, padding. An `async fn timeout` held the future twice.
+        assert!(
+            bounded <= inner + std::mem::size_of::<Sleep>() + 16,
+            "{bounded} bytes for a {inner}-byte future"
+        );
+    }
 
     fn bucket(rate: f64, burst: u32, now: Instant) -> Bucket {
         Bucket { rate, burst: burst.into(), tokens: burst.into(), updated: now }

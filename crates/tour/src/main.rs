@@ -3,6 +3,9 @@
 //! ```text
 //! cargo run --release -p tour                 # the default site: 200 pages, 20 ms latency, faults on
 //! cargo run --release -p tour -- --pages 100 --latency-ms 50 --json
+//! cargo run --release -p tour -- switch        # the lab: see `tour::lab`
+//! cargo run --release -p tour -- memory
+//! cargo run --release -p tour -- c10k --connections 10000
 //! ```
 //!
 //! The site runs inside the tour, on its own thread. Each stage runs as a child process (the tour
@@ -18,12 +21,16 @@ mod table;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use tour::lab;
 
 /// Command-line flags of the tour.
 #[derive(Debug, Parser)]
 #[command(name = "tour", about = "Run every stage against the built-in fixture site and compare them")]
 struct TourArgs {
+    /// A measurement of the lab instead of the tour of the stages
+    #[command(subcommand)]
+    lab: Option<Lab>,
     /// Pages on the fixture site
     #[arg(long, default_value_t = 200)]
     pages: usize,
@@ -50,13 +57,50 @@ struct TourArgs {
     json: bool,
 }
 
+/// The lab's measurements (`tour::lab`).
+#[derive(Debug, Subcommand)]
+enum Lab {
+    /// Concurrent connections to a site with 1 s latency: stage 5's tasks against stage 1's threads
+    C10k {
+        /// Connections open at once
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cost of an OS thread switch against a task switch
+    Switch {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bytes per pending task (stages 4 and 5, tokio) and per parked thread
+    Memory {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args_os();
-    if args.nth(1).is_some_and(|first| first == stages::RUN_STAGE) {
+    match args.nth(1) {
         // The tour running itself as one stage's crawler: argv is `tour __stage NAME FLAGS...`.
-        return stages::run_stage_main(std::env::args_os().skip(2));
+        Some(first) if first == stages::RUN_STAGE => {
+            return stages::run_stage_main(std::env::args_os().skip(2));
+        }
+        // ... or as one lab measurement: `tour __lab WHAT ARGS...`.
+        Some(first) if first == lab::RUN_LAB => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return exit_with(lab::run_lab_main(&args));
+        }
+        _ => {}
     }
     let args = TourArgs::parse();
+    if let Some(which) = args.lab {
+        return exit_with(run_lab(which));
+    }
     let config = site::SiteConfig {
         pages: args.pages,
         links: args.links,
@@ -105,4 +149,34 @@ fn main() -> ExitCode {
         print!("{}", table::render(&rows));
     }
     ExitCode::SUCCESS
+}
+
+/// Runs one lab measurement and prints its table or JSON.
+fn run_lab(which: Lab) -> Result<(), String> {
+    fn print<T: serde::Serialize>(json: bool, data: &T, table: impl FnOnce(&T) -> String) {
+        if json {
+            println!("{}", serde_json::to_string_pretty(data).expect("lab data serialises"));
+        } else {
+            print!("{}", table(data));
+        }
+    }
+    match which {
+        Lab::C10k { connections, json } => {
+            print(json, &lab::c10k::measure(connections)?, |rows| lab::c10k::render(rows))
+        }
+        Lab::Switch { json } => print(json, &lab::switch::measure(), lab::switch::render),
+        Lab::Memory { json } => print(json, &lab::memory::measure()?, |rows| lab::memory::render(rows)),
+    }
+    Ok(())
+}
+
+/// Exit status 0, or one line on stderr and 1.
+fn exit_with(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("error: {why}");
+            ExitCode::FAILURE
+        }
+    }
 }

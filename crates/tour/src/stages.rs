@@ -44,6 +44,7 @@ pub const ALL: &[StageRun] = &[
     StageRun { stage: 3, mode: "callbacks", crate_name: "stage3-callbacks", extra_flags: &[] },
     StageRun { stage: 4, mode: "generators", crate_name: "stage4-generators", extra_flags: &[] },
     StageRun { stage: 5, mode: "async-await", crate_name: "stage5-async-await", extra_flags: &[] },
+    StageRun { stage: 6, mode: "tokio", crate_name: "stage6-tokio", extra_flags: &[] },
 ];
 
 /// Runs the stage named by the first argument with the rest as its command line.
@@ -60,6 +61,7 @@ pub fn run_stage_main(mut args: impl Iterator<Item = OsString>) -> ExitCode {
         Some("stage3-callbacks") => stage3_callbacks::main(argv),
         Some("stage4-generators") => stage4_generators::main(argv),
         Some("stage5-async-await") => stage5_async_await::main(argv),
+        Some("stage6-tokio") => stage6_tokio::main(argv),
         _ => {
             eprintln!("error: no stage named {name:?}");
             ExitCode::from(2)

@@ -1,0 +1,56 @@
+//! The runtime: tokio's current-thread scheduler and a `LocalSet`, where stage 5 had its own
+//! executor (`executor.rs`) on stage 3's loop.
+//!
+//! Stage 5's `run` made a loop and an executor, and ran one future to completion together with
+//! every task it spawned. tokio's parts for the same job:
+//!
+//! * a current-thread [`Runtime`]: one thread polls the tasks and, when none is ready, waits in
+//!   epoll for I/O or the next timer; its I/O and time "drivers" are stage 3's loop grown up;
+//! * a [`LocalSet`]: tasks that never leave this thread, spawned with `spawn_local`, so they may
+//!   hold `Rc` and `RefCell` just as stage 5's tasks do.
+//!
+//! Why not tokio's default, the multi-thread runtime: there a task may move to another worker
+//! thread between two polls, so `tokio::spawn` takes only `Send` futures. The crawler's frontier
+//! would have to become `Arc<Mutex<_>>`, as in stage 1's thread pool, and the comparison with
+//! stage 5 would be several threads against one. A crawler waits on the network, not on the CPU,
+//! so one thread is plenty, and on one thread stage 5 and stage 6 differ only in whose runtime
+//! runs the same futures.
+//!
+//! `--trace`: tokio does not print its polls and wakes (the `tracing` crate and `tokio-console`
+//! are its tools for that). What it reports without unstable features is the moment the thread
+//! parks to wait for I/O or a timer, and the moment it wakes up; `--trace` prints those.
+
+use std::future::Future;
+
+use tokio::runtime::{Builder, Runtime};
+use tokio::task::LocalSet;
+
+// ANCHOR: run
+/// Runs `future` to completion on a new current-thread runtime, with every task it spawns with
+/// `spawn_local` (asyncio's `run`). When it completes, the tasks still running are dropped,
+/// which cancels them.
+pub fn run<F: Future>(future: F) -> F::Output {
+    run_traced(future, false)
+}
+
+/// As [`run`], printing on stderr each time the thread parks and unparks when `trace` is set.
+pub fn run_traced<F: Future>(future: F, trace: bool) -> F::Output {
+    let runtime = runtime(trace);
+    let tasks = LocalSet::new();
+    let output = tasks.block_on(&runtime, future);
+    drop(tasks); // the tasks left are dropped here, while the runtime they registered with lives
+    output
+}
+// ANCHOR_END: run
+
+/// A current-thread runtime with its I/O and time drivers: without them, tokio's sockets and
+/// timers panic on first use.
+fn runtime(trace: bool) -> Runtime {
+    let mut builder = Builder::new_current_thread();
+    builder.enable_all();
+    if trace {
+        builder.on_thread_park(|| eprintln!("[tokio] park: no task is ready; wait for I/O or a timer"));
+        builder.on_thread_unpark(|| eprintln!("[tokio] unpark"));
+    }
+    builder.build().expect("cannot create the tokio runtime")
+}
