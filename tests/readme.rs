@@ -102,3 +102,26 @@ fn the_site_binary_announces_its_address_and_serves() {
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     assert!(response.contains("/page/0"), "{response}");
 }
+
+#[test]
+fn every_file_the_readme_links_and_every_example_it_runs_exists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let links = regex::Regex::new(r"\]\(([^)#:]+)\)").unwrap();
+    let mut checked = 0;
+    for link in links.captures_iter(&readme) {
+        let path = root.join(&link[1]);
+        assert!(path.exists(), "README links {}, which does not exist", &link[1]);
+        checked += 1;
+    }
+    let examples = regex::Regex::new(r"cargo run(?: --release)? -p ([\w-]+) --example (\w+)").unwrap();
+    for run in examples.captures_iter(&readme) {
+        let file = root.join("crates").join(&run[1]).join("examples").join(format!("{}.rs", &run[2]));
+        let renamed = std::fs::read_to_string(root.join("crates").join(&run[1]).join("Cargo.toml"))
+            .unwrap()
+            .contains(&format!("name = \"{}\"", &run[2]));
+        assert!(file.exists() || renamed, "README runs example {} of {}, which does not exist", &run[2], &run[1]);
+        checked += 1;
+    }
+    assert!(checked > 20, "the README's links were not found ({checked})");
+}
