@@ -120,7 +120,12 @@ fn every_file_the_readme_links_and_every_example_it_runs_exists() {
         let renamed = std::fs::read_to_string(root.join("crates").join(&run[1]).join("Cargo.toml"))
             .unwrap()
             .contains(&format!("name = \"{}\"", &run[2]));
-        assert!(file.exists() || renamed, "README runs example {} of {}, which does not exist", &run[2], &run[1]);
+        assert!(
+            file.exists() || renamed,
+            "README runs example {} of {}, which does not exist",
+            &run[2],
+            &run[1]
+        );
         checked += 1;
     }
     assert!(checked > 20, "the README's links were not found ({checked})");
