@@ -83,6 +83,7 @@ impl Frontier {
         frontier
     }
 
+    // ANCHOR: frontier
     /// The next URL to fetch, if any is queued. The caller must hand it back to [`complete`].
     ///
     /// [`complete`]: Frontier::complete
@@ -122,6 +123,7 @@ impl Frontier {
     pub fn is_done(&self) -> bool {
         self.queue.is_empty() && self.in_flight == 0
     }
+    // ANCHOR_END: frontier
 
     /// How many jobs are queued (not yet popped).
     pub fn queued(&self) -> usize {

@@ -228,6 +228,7 @@ impl ResponseDecoder {
         ResponseDecoder { limits, state: State::Head, head: HeadReader::default(), body: Vec::new() }
     }
 
+    // ANCHOR: feed
     /// Feeds the next chunk read from the connection; an empty `bytes` means end of stream.
     ///
     /// After `Ok(Progress::Done(_))` or any `Err`, the decoder is finished and must not be fed again.
@@ -240,6 +241,7 @@ impl ResponseDecoder {
         }
         progress
     }
+    // ANCHOR_END: feed
 
     /// One feed's worth of work; `feed` marks the decoder finished when this does not need more.
     fn step(&mut self, bytes: &[u8]) -> Result<Progress, HttpError> {

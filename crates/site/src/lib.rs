@@ -44,6 +44,7 @@ use tokio::sync::oneshot;
 pub use counters::Counters;
 pub use faults::{FAULT_PATHS, FLAKY_CYCLE, HUGE_BODY_BYTES};
 
+// ANCHOR: site_config
 /// What to serve and where. Start from [`SiteConfig::default`] and change what a test needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteConfig {
@@ -78,6 +79,7 @@ impl Default for SiteConfig {
         }
     }
 }
+// ANCHOR_END: site_config
 
 /// Starts the site: binds now (so a bad address is an error here, not later), then serves on a
 /// dedicated thread until the returned [`RunningSite`] is dropped.

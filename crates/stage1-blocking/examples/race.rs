@@ -25,6 +25,7 @@ use std::thread;
 const THREADS: u64 = 4;
 const INCREMENTS: u64 = 1_000_000;
 
+// ANCHOR: race
 fn main() {
     let expected = THREADS * INCREMENTS;
     println!("{THREADS} threads x {INCREMENTS} increments, expected total {expected}");
@@ -49,6 +50,7 @@ fn main() {
     });
     report("Mutex", counter.into_inner().expect("no thread panics"), expected);
 }
+// ANCHOR_END: race
 
 fn run_threads(increment: impl Fn() + Sync) {
     thread::scope(|scope| {

@@ -60,6 +60,7 @@ impl Shared {
         self.frontier.lock().expect("a crawler thread panicked")
     }
 
+    // ANCHOR: next_job
     /// Sleeps until a job may start (one is queued and fewer than `limit` are in flight), or
     /// returns `None` once the crawl is over (nothing queued, nothing in flight).
     fn next_job(&self, limit: usize) -> Option<Job> {
@@ -83,6 +84,7 @@ impl Shared {
         self.lock().complete(job, fetched);
         self.changed.notify_all();
     }
+    // ANCHOR_END: next_job
 
     fn into_report(self) -> Report {
         self.frontier.into_inner().expect("a crawler thread panicked").into_report()

@@ -16,6 +16,7 @@ use url::Url;
 /// Bytes asked of one `read`: large enough that a typical page arrives in a few calls.
 const READ_CHUNK: usize = 16 * 1024;
 
+// ANCHOR: fetch
 /// Fetches `url`, retrying connection-level failures up to `--max-tries` times.
 pub fn fetch(url: &Url, config: &Config) -> Fetched {
     let mut tries = 0;
@@ -68,6 +69,7 @@ fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
         }
     }
 }
+// ANCHOR_END: fetch
 
 /// What is left of the deadline, or a timeout error when nothing is. (A zero socket timeout would
 /// mean "no timeout" to the OS, so it must never be passed on.)

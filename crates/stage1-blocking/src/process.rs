@@ -31,6 +31,7 @@ pub fn fetch_in_child(url: &Url, config: &Config) -> Fetched {
     })
 }
 
+// ANCHOR: run_child
 fn run_child(url: &Url) -> Result<Fetched, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
     let output = Command::new(exe)
@@ -44,6 +45,7 @@ fn run_child(url: &Url) -> Result<Fetched, String> {
     }
     serde_json::from_slice(&output.stdout).map_err(|e| format!("unreadable result: {e}"))
 }
+// ANCHOR_END: run_child
 
 /// The parent's own arguments with `--fetch-one URL` added (before a `--`, if there is one, so
 /// that it stays a flag).

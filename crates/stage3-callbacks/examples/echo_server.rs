@@ -14,6 +14,7 @@ use std::net::TcpListener;
 use stage3_callbacks::event_loop::EventLoop;
 use stage3_callbacks::protocol::{Protocol, Transport, serve};
 
+// ANCHOR: echo
 /// One connection's protocol: whatever arrives is written back.
 struct Echo {
     /// Which connection this is, for the log lines.
@@ -40,6 +41,7 @@ impl Protocol for Echo {
         }
     }
 }
+// ANCHOR_END: echo
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use stage3_callbacks::event_loop::EventLoop;
 
+// ANCHOR: timers
 fn main() -> std::io::Result<()> {
     let unit = crawl::demo::millis_flag("--unit-ms", 100);
     let event_loop = EventLoop::new()?;
@@ -51,3 +52,4 @@ fn main() -> std::io::Result<()> {
     println!("took {:.1} units", started.elapsed().as_secs_f64() / unit.as_secs_f64());
     Ok(())
 }
+// ANCHOR_END: timers

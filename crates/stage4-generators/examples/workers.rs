@@ -85,6 +85,7 @@ impl Coroutine for OneAfterAnother {
     }
 }
 
+// ANCHOR: as_tasks
 /// ```python
 /// def main():
 ///     task1 = create_task(worker_1())
@@ -123,6 +124,7 @@ impl Coroutine for AsTasks {
         }
     }
 }
+// ANCHOR_END: as_tasks
 
 fn run(title: &str, unit: Duration, main: impl Coroutine<Output = ()> + 'static) -> std::io::Result<()> {
     println!("-- {title}");

@@ -42,6 +42,7 @@ impl Coroutine for Inner {
     }
 }
 
+// ANCHOR: middle
 /// ```python
 /// def middle(future):
 ///     result = yield from inner(future)
@@ -60,6 +61,7 @@ impl Coroutine for Middle {
         Step::Done(result.map(|v| v + 1))
     }
 }
+// ANCHOR_END: middle
 
 /// ```python
 /// def outer(future):

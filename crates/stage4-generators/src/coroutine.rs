@@ -20,6 +20,7 @@ use stage3_callbacks::event_loop::EventLoop;
 
 use crate::future::Future;
 
+// ANCHOR: coroutine
 /// How a coroutine is being resumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resume {
@@ -62,6 +63,7 @@ pub trait Coroutine {
         "-"
     }
 }
+// ANCHOR_END: coroutine
 
 /// Something a coroutine can wait on. Every [`Future`] is one (and so is a task).
 pub trait Waitable {
@@ -82,6 +84,7 @@ impl<T: 'static> Waitable for Future<T> {
     }
 }
 
+// ANCHOR: yield_from
 /// `yield from`: resumes a sub-coroutine the way this one was resumed. If it stops at a wait,
 /// this one stops at the same wait (and must stay in the state that holds the sub-coroutine, so
 /// the next resume comes back here); when it finishes, its output is the value of the expression.
@@ -96,3 +99,4 @@ macro_rules! yield_from {
         }
     };
 }
+// ANCHOR_END: yield_from

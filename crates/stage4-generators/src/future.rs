@@ -50,6 +50,7 @@ impl<T: 'static> Future<T> {
         Future { inner: Rc::new(inner) }
     }
 
+    // ANCHOR: future
     /// Completes the future and schedules its callbacks, in the order they were added. A second
     /// call is refused and hands the value back.
     pub fn set_result(&self, value: T) -> Result<(), AlreadyDone<T>> {
@@ -89,6 +90,7 @@ impl<T: 'static> Future<T> {
             lp.call_soon(move |lp| callback(lp, &future));
         }
     }
+    // ANCHOR_END: future
 
     /// Whether `set_result` has been called.
     pub fn is_done(&self) -> bool {

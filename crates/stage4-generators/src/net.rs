@@ -42,6 +42,7 @@ impl Socket {
         Socket::register(lp, socket.into())
     }
 
+    // ANCHOR: readiness
     /// Registers a nonblocking stream (disarmed until a wait is asked for).
     pub fn register(lp: &EventLoop, stream: TcpStream) -> io::Result<Socket> {
         let stream = Rc::new(stream);
@@ -78,6 +79,7 @@ impl Socket {
         }
         future
     }
+    // ANCHOR_END: readiness
 
     /// The stream, for nonblocking reads and writes.
     pub fn stream(&self) -> &TcpStream {

@@ -60,7 +60,7 @@ struct TourArgs {
 /// The lab's measurements (`tour::lab`).
 #[derive(Debug, Subcommand)]
 enum Lab {
-    /// Concurrent connections to a site with 1 s latency: stage 5's tasks against stage 1's threads
+    /// Concurrent connections to a site with 4 s latency: stage 5's tasks against stage 1's threads
     C10k {
         /// Connections open at once
         #[arg(long, default_value_t = 10_000)]

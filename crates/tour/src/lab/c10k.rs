@@ -1,10 +1,11 @@
 //! C10K: ten thousand connections waiting at once, on one thread against a thread each.
 //!
-//! The fixture site runs in a child process and holds every response for one second, so all
+//! The fixture site runs in a child process and holds every response for four seconds, so all
 //! the requests are in flight together. Stage 5 opens them as tasks on one thread; stage 1 as a
-//! thread per connection. Half a second in, with every request waiting, each child reads its own
-//! thread count and resident memory; the growth since it started, divided by the connections, is
-//! what a waiting connection costs it in user memory (kernel socket buffers are not counted).
+//! thread per connection. Just after the last one has started, with every request waiting, each
+//! child reads its own thread count and resident memory; the growth since it started, divided by
+//! the connections, is what a waiting connection costs it in user memory (kernel socket buffers
+//! are not counted).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -17,17 +18,19 @@ use url::Url;
 
 use super::{RUN_LAB, resident_bytes, run_child, threads};
 
-/// The site's latency: long enough that every connection is open at the moment of the sample.
-const LATENCY: Duration = Duration::from_secs(1);
+/// The site's latency: long enough that every connection is still waiting at the moment of the
+/// sample. Starting 15,000 threads takes about 2.5 s here, and a thread answered before the
+/// sample has already exited and given its memory back, so this must exceed that.
+const LATENCY: Duration = Duration::from_secs(4);
 /// When the sample is taken, after the last request has been started.
-const SAMPLE_AFTER: Duration = Duration::from_millis(500);
+const SAMPLE_AFTER: Duration = Duration::from_millis(300);
 /// Descriptors a process needs besides its connections (std streams, epoll, libraries).
 const SPARE_FDS: u64 = 64;
 /// Pages on the site; connection `i` asks for page `i % PAGES`.
 const PAGES: usize = 100;
 
 /// One row of `tour c10k`, as `--json` prints it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct C10kRow {
     /// `stage5-tasks` or `stage1-threads`.
     pub stage: String,

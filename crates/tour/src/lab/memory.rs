@@ -10,7 +10,7 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{resident_bytes, run_child};
 
@@ -20,7 +20,7 @@ const TASKS: usize = 100_000;
 const THREADS: usize = 2_000;
 
 /// One row of `tour memory`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MemoryCost {
     /// What waits: `stage4-task`, `stage5-task`, `tokio-task` or `os-thread`.
     pub kind: String,

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Round trips per measurement: enough for the clock to be exact, few enough to take a moment.
 const ROUND_TRIPS: u64 = 20_000;
@@ -21,7 +21,7 @@ const ROUND_TRIPS: u64 = 20_000;
 const RUNS: usize = 5;
 
 /// The result of `tour switch`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SwitchCost {
     /// One OS thread switch, in nanoseconds (half a round trip between two threads).
     pub thread_switch_ns: f64,

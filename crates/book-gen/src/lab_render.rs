@@ -1,0 +1,250 @@
+//! What chapter 7 shows of the lab, drawn from `book/src/data/lab.json`: a table for each of
+//! `switch`, `memory` and `c10k`, each under the caption of the command that measured it, two
+//! charts, and the lab's rows of the claims table ([`crate::claims`]); [`crate::render`] writes
+//! them all.
+
+use std::path::{Path, PathBuf};
+
+use crate::chart::{self, BarChart, Series};
+use crate::claims::Claim;
+use crate::data;
+use crate::lab::{self, C10K_CONNECTIONS, LabData};
+
+/// The most a pending stage-5 task may cost for "a coroutine is light" to hold.
+pub const LIGHT_TASK_BYTES: f64 = 256.0;
+
+/// The most a waiting connection on one thread may cost for the C10K claim to hold.
+pub const C10K_BYTES: f64 = 2048.0;
+
+/// How many times a task switch must fit in a thread switch for "much cheaper" to hold.
+pub const MUCH_CHEAPER: f64 = 10.0;
+
+/// A Markdown table: the first column left-aligned, the others right-aligned.
+fn md_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let rule: Vec<String> =
+        (0..headers.len()).map(|i| if i == 0 { "---" } else { "---:" }.to_string()).collect();
+    let mut out = line(&headers) + &line(&rule);
+    for row in rows {
+        out += &line(row);
+    }
+    out
+}
+
+fn switch_table(lab: &LabData) -> String {
+    let s = &lab.switch.result;
+    let row = vec![
+        "ns per switch".to_string(),
+        format!("{:.0}", s.thread_switch_ns),
+        format!("{:.1}", s.task_switch_ns),
+        format!("{:.0}×", s.ratio),
+    ];
+    md_table(&["cost", "OS thread to OS thread", "stage-5 task to stage-5 task", "thread / task"], &[row])
+        + "\n"
+        + &lab.caption(&[&lab.switch.command])
+}
+
+fn memory_table(lab: &LabData) -> String {
+    let rows: Vec<Vec<String>> = lab
+        .memory
+        .result
+        .iter()
+        .map(|r| vec![r.kind.clone(), r.count.to_string(), format!("{:.0}", r.bytes_each)])
+        .collect();
+    md_table(&["waiting", "how many at once", "resident bytes each"], &rows)
+        + "\n"
+        + &lab.caption(&[&lab.memory.command])
+}
+
+fn c10k_table(lab: &LabData) -> String {
+    let rows: Vec<Vec<String>> = lab
+        .c10k
+        .result
+        .iter()
+        .map(|r| {
+            vec![
+                r.stage.clone(),
+                r.connections.to_string(),
+                format!("{:.3}", r.wall_secs),
+                r.threads.to_string(),
+                format!("{:.0}", r.bytes_per_connection),
+                r.errors.to_string(),
+            ]
+        })
+        .collect();
+    md_table(&["stage", "connections", "wall s", "threads", "resident bytes per connection", "errors"], &rows)
+        + "\n"
+        + &lab.caption(&[&lab.c10k.command])
+}
+
+/// The notes under a lab chart: the command, the run, the machine.
+fn chart_notes(lab: &LabData, command: &str) -> Vec<String> {
+    vec![
+        command.to_string(),
+        format!("run on {} at commit {} by {}", lab.date, lab.commit, lab.generated_by),
+        crate::render::machine_text(&lab.machine),
+        format!("drawn from {}/{} by {}", data::DIR, lab::JSON, crate::render::COMMAND),
+    ]
+}
+
+/// A chart of one series: a bar per label.
+fn bytes_chart(title: &str, series: &str, bars: Vec<(String, f64)>, notes: Vec<String>) -> String {
+    let (labels, values) = bars.into_iter().unzip();
+    chart::svg(&BarChart {
+        title: title.to_string(),
+        unit: " B",
+        decimals: 0,
+        labels,
+        series: vec![Series { name: series.to_string(), color: "#4c78a8", values }],
+        notes,
+    })
+}
+
+fn memory_chart(lab: &LabData) -> String {
+    bytes_chart(
+        "Resident bytes per pending task and per parked thread",
+        "resident bytes each",
+        lab.memory.result.iter().map(|r| (r.kind.clone(), r.bytes_each)).collect(),
+        chart_notes(lab, &lab.memory.command),
+    )
+}
+
+fn c10k_chart(lab: &LabData) -> String {
+    bytes_chart(
+        "Resident bytes per waiting connection, 10,000 at once",
+        "resident bytes per connection",
+        lab.c10k.result.iter().map(|r| (r.stage.clone(), r.bytes_per_connection)).collect(),
+        chart_notes(lab, &lab.c10k.command),
+    )
+}
+
+/// The lab's claims, decided by their rules.
+pub fn claims(lab: &LabData) -> Vec<Claim> {
+    let s = &lab.switch.result;
+    let task = lab.memory_row("stage5-task");
+    let (tasks, threads) = (lab.c10k_row("stage5-tasks"), lab.c10k_row("stage1-threads"));
+    let connection = |r: &lab::C10kRow| {
+        let threads = if r.threads == 1 { "thread" } else { "threads" };
+        format!(
+            "{}: {} connections, {} {threads}, {:.0} bytes per connection, {} errors",
+            r.stage, r.connections, r.threads, r.bytes_per_connection, r.errors
+        )
+    };
+    vec![
+        Claim {
+            claim: "Switching tasks is much cheaper than switching threads.",
+            evidence: format!(
+                "OS threads: {:.0} ns per switch; stage-5 tasks: {:.1} ns per switch ({:.0}×)",
+                s.thread_switch_ns, s.task_switch_ns, s.ratio
+            ),
+            rule: "a thread switch costs at least 10 task switches",
+            holds: Some(s.ratio >= MUCH_CHEAPER),
+        },
+        Claim {
+            claim: "A coroutine is light: a pending task costs at most 256 bytes.",
+            evidence: task
+                .map(|r| format!("{}: {:.0} bytes each, {} pending at once", r.kind, r.bytes_each, r.count))
+                .unwrap_or_default(),
+            rule: "a pending stage-5 task at most 256 resident bytes",
+            holds: task.map(|r| r.bytes_each <= LIGHT_TASK_BYTES),
+        },
+        Claim {
+            claim: "One thread holds 10,000 connections in little memory.",
+            evidence: tasks.map(connection).unwrap_or_default(),
+            rule: "10,000 connections on 1 thread, at most 2048 bytes per connection, no errors",
+            holds: tasks.map(|r| {
+                r.connections >= C10K_CONNECTIONS
+                    && r.threads == 1
+                    && r.bytes_per_connection <= C10K_BYTES
+                    && r.errors == 0
+            }),
+        },
+        Claim {
+            claim: "Threads cost more per connection than tasks.",
+            evidence: [threads, tasks].into_iter().flatten().map(connection).collect::<Vec<_>>().join("; "),
+            rule: "stage-1 threads' bytes per connection above stage-5 tasks'",
+            holds: threads.zip(tasks).map(|(th, t)| th.bytes_per_connection > t.bytes_per_connection),
+        },
+    ]
+}
+
+/// Every lab file drawn from `lab`: (where it goes, its text).
+pub fn generate(root: &Path, lab: &LabData) -> Vec<(PathBuf, String)> {
+    let dir = root.join(data::DIR);
+    vec![
+        (dir.join("lab-switch.md"), switch_table(lab)),
+        (dir.join("lab-memory.md"), memory_table(lab)),
+        (dir.join("lab-c10k.md"), c10k_table(lab)),
+        (dir.join("lab-memory.svg"), memory_chart(lab)),
+        (dir.join("lab-c10k.svg"), c10k_chart(lab)),
+    ]
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::lab::{C10kRow, Measured, MemoryCost, SwitchCost};
+
+    fn c10k(stage: &str, threads: usize, bytes_per_connection: f64) -> C10kRow {
+        C10kRow {
+            stage: stage.into(),
+            connections: 10_000,
+            wall_secs: 1.5,
+            threads,
+            bytes_per_connection,
+            errors: 0,
+        }
+    }
+
+    pub(crate) fn sample() -> LabData {
+        let memory = |kind: &str, bytes_each| MemoryCost { kind: kind.into(), count: 1000, bytes_each };
+        LabData {
+            generated_by: data::COMMAND.into(),
+            date: "2026-01-01".into(),
+            commit: "abc".into(),
+            machine: crate::render::tests::sample().machine, // the same run as the tour's sample
+            switch: Measured {
+                command: data::release_tour_command(lab::SWITCH_ARGS),
+                result: SwitchCost { thread_switch_ns: 5000.0, task_switch_ns: 200.0, ratio: 25.0 },
+            },
+            memory: Measured {
+                command: data::release_tour_command(lab::MEMORY_ARGS),
+                result: vec![memory("stage5-task", 230.0), memory("os-thread", 9900.0)],
+            },
+            c10k: Measured {
+                command: data::release_tour_command(lab::C10K_ARGS),
+                result: vec![c10k("stage5-tasks", 1, 1300.0), c10k("stage1-threads", 5000, 23000.0)],
+            },
+        }
+    }
+
+    #[test]
+    fn the_lab_claims_are_decided_by_their_rules() {
+        let verdicts = |lab: &LabData| claims(lab).iter().map(|c| c.holds).collect::<Vec<_>>();
+        assert_eq!(verdicts(&sample()), [Some(true); 4]);
+        let mut slow = sample();
+        slow.switch.result.ratio = 9.9;
+        assert_eq!(verdicts(&slow)[0], Some(false));
+        let mut heavy = sample();
+        heavy.memory.result[0].bytes_each = 257.0;
+        heavy.c10k.result[0].errors = 1;
+        assert_eq!(verdicts(&heavy)[1..3], [Some(false), Some(false)]);
+        let mut missing = sample();
+        missing.c10k.result.retain(|r| r.stage != "stage1-threads");
+        assert_eq!(verdicts(&missing)[3], None);
+    }
+
+    #[test]
+    fn every_lab_table_and_chart_names_its_command_and_machine() {
+        let lab = sample();
+        for (path, text) in generate(Path::new("/r"), &lab) {
+            assert!(lab.commands().iter().any(|c| text.contains(c)), "{}", path.display());
+            assert!(text.contains("Test CPU"), "{}", path.display());
+        }
+        let switch = switch_table(&lab);
+        assert!(switch.contains("| ns per switch | 5000 | 200.0 | 25× |"), "{switch}");
+        assert!(memory_table(&lab).contains("| os-thread | 1000 | 9900 |"));
+        assert!(c10k_table(&lab).contains("| stage5-tasks | 10000 | 1.500 | 1 | 1300 | 0 |"));
+    }
+}

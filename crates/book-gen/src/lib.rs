@@ -1,0 +1,75 @@
+//! The book's generated parts, and the checks that keep the book honest.
+//!
+//! The book (`book/`, an mdBook) includes code from the crates by anchor and shows generated
+//! files; nothing in it that comes from the code or from a measurement is typed by hand.
+//!
+//! | module | what it does | command |
+//! |---|---|---|
+//! | [`diffs`] | unified diffs between consecutive stages' files, into `book/src/diffs/` | `cargo run -p book-gen -- diffs` |
+//! | [`data`] | runs the release tour, records the machine, writes `book/src/data/` | `cargo run -p book-gen -- data` |
+//! | [`lab`] | runs the tour's lab (`switch`, `memory`, `c10k`) in the same `data` run | `cargo run -p book-gen -- data` |
+//! | [`render`] | the tables, sentences and charts drawn from `tour.json` | `cargo run -p book-gen -- render` |
+//! | [`claims`] | the claims table: each claim of the notes, its rule, and whether it holds | `cargo run -p book-gen -- render` |
+//! | [`lab_render`] | the lab's tables, charts and claims, drawn from `lab.json` | `cargo run -p book-gen -- render` |
+//! | [`includes`] | every `{{#include}}` names a file, and an anchor, that exist | (tests) |
+//! | [`reach`] | every file under `book/src` is reachable from `SUMMARY.md` | (tests) |
+//!
+//! Each generator has a `check` twin returning what is stale or wrong, so that the tests in
+//! `tests/book.rs` (and `cargo run -p book-gen -- check`) fail with the command that fixes it.
+
+pub mod chart;
+pub mod claims;
+pub mod data;
+pub mod diffs;
+pub mod includes;
+pub mod lab;
+pub mod lab_render;
+pub mod reach;
+pub mod render;
+
+use std::path::{Path, PathBuf};
+
+/// The repository's root (this crate lives in `crates/book-gen`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository root exists")
+}
+
+/// The book's source folder, `book/src`, under `root`.
+pub fn book_src(root: &Path) -> PathBuf {
+    root.join("book").join("src")
+}
+
+/// A path relative to `root`, with `/` separators, for messages and labels.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Compares generated files with what is on disk: one message per file that is missing or
+/// differs, naming `fix` (the command that regenerates it).
+pub fn compare(root: &Path, expected: &[(PathBuf, String)], fix: &str) -> Vec<String> {
+    expected
+        .iter()
+        .filter_map(|(path, content)| match std::fs::read_to_string(path) {
+            Ok(on_disk) if on_disk == *content => None,
+            Ok(_) => Some(format!("{} is stale: run `{fix}`", relative(root, path))),
+            Err(_) => Some(format!("{} is missing: run `{fix}`", relative(root, path))),
+        })
+        .collect()
+}
+
+/// Writes generated files, creating their folders. Returns how many changed.
+pub fn write_all(files: &[(PathBuf, String)]) -> std::io::Result<usize> {
+    let mut changed = 0;
+    for (path, content) in files {
+        if std::fs::read_to_string(path).ok().as_deref() == Some(content.as_str()) {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, content)?;
+        changed += 1;
+    }
+    Ok(changed)
+}

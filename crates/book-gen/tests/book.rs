@@ -1,0 +1,76 @@
+//! The book is in step with the code: its generated diffs are fresh, its includes name files and
+//! anchors that exist, every file in it is used, and its data parses and matches its tables.
+//! Each failure says which command fixes it.
+
+use book_gen::{book_src, data, diffs, includes, lab, reach, render, repo_root};
+
+fn assert_none(problems: Vec<String>) {
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+#[test]
+fn the_stage_diffs_in_the_book_are_fresh() {
+    assert_none(diffs::check(&repo_root()));
+}
+
+#[test]
+fn every_include_names_an_existing_file_and_anchor() {
+    let root = repo_root();
+    let book = book_src(&root);
+    assert!(!includes::markdown_files(&book).is_empty(), "no chapters under {}", book.display());
+    assert_none(includes::check(&root, &book));
+}
+
+#[test]
+fn every_file_in_the_book_is_reachable_and_every_link_leads_somewhere() {
+    let root = repo_root();
+    assert_none(reach::check(&root, &book_src(&root)));
+}
+
+#[test]
+fn the_measurements_parse_and_every_table_and_chart_matches_them() {
+    let root = repo_root();
+    let measured = data::load(&root).unwrap_or_else(|e| panic!("{e}: run `{}`", data::COMMAND));
+    assert!(!measured.rows.is_empty(), "tour.json has no rows: run `{}`", data::COMMAND);
+    assert!(measured.command.starts_with("cargo run --release -p tour"), "{}", measured.command);
+    assert!(!measured.machine.cpu.is_empty() && measured.machine.cores > 0, "{:?}", measured.machine);
+    for row in &measured.rows {
+        assert!(row.wall_secs > 0.0 && row.cpu_secs >= 0.0 && row.urls > 0, "{row:?}");
+    }
+    assert_none(render::check(&root));
+}
+
+#[test]
+fn every_stage_appears_in_the_measurements() {
+    let measured = data::load(&repo_root()).unwrap_or_else(|e| panic!("{e}: run `{}`", data::COMMAND));
+    for stage in 1..=6 {
+        assert!(
+            measured.rows.iter().any(|row| row.stage == stage),
+            "stage {stage} was not measured: run `{}`",
+            data::COMMAND
+        );
+    }
+}
+
+#[test]
+fn the_lab_was_measured_with_the_tour_and_every_lab_table_and_chart_matches_it() {
+    let root = repo_root();
+    let fix = data::COMMAND;
+    let measured = lab::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
+    let tour = data::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
+    assert!(measured.same_run_as(&tour), "lab.json and tour.json come from different runs: run `{fix}`");
+    let expected = [lab::SWITCH_ARGS, lab::MEMORY_ARGS, lab::C10K_ARGS].map(data::release_tour_command);
+    assert_eq!(measured.commands(), expected.each_ref().map(String::as_str), "run `{fix}`");
+    let switch = &measured.switch.result;
+    assert!(switch.thread_switch_ns > 0.0 && switch.task_switch_ns > 0.0, "{switch:?}: run `{fix}`");
+    for kind in ["stage4-task", "stage5-task", "tokio-task", "os-thread"] {
+        let row = measured.memory_row(kind).unwrap_or_else(|| panic!("no {kind} in lab.json: run `{fix}`"));
+        assert!(row.count > 0 && row.bytes_each > 0.0, "{row:?}: run `{fix}`");
+    }
+    for stage in ["stage5-tasks", "stage1-threads"] {
+        let row = measured.c10k_row(stage).unwrap_or_else(|| panic!("no {stage} in lab.json: run `{fix}`"));
+        assert_eq!(row.connections, lab::C10K_CONNECTIONS, "{row:?}: run `{fix}`");
+        assert!(row.wall_secs > 0.0 && row.threads > 0, "{row:?}: run `{fix}`");
+    }
+    assert_none(render::check(&root));
+}
