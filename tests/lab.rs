@@ -30,8 +30,13 @@ fn release_tour() -> PathBuf {
         .clone()
 }
 
+/// One lab measurement at a time: a c10k run's thousands of threads would disturb a switch
+/// measurement running beside it.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `tour ARGS... --json` and parses what it prints.
 fn lab_json(args: &[&str]) -> Value {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let output = Command::new(release_tour()).args(args).arg("--json").output().unwrap();
     assert!(output.status.success(), "tour {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("tour {args:?}: not JSON: {e}"))
