@@ -6,29 +6,12 @@
 //! profile they were built with (unoptimised futures are larger and their polls slower: a debug
 //! build's task switch costs about as much as a thread switch).
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::Command;
-use std::sync::OnceLock;
 
+use common::release_bin;
 use serde_json::Value;
-
-/// The release tour, built once per test process (a no-op when it is fresh).
-fn release_tour() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "--release", "-p", "tour"])
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "cargo build --release -p tour failed");
-            // This test runs from target/<profile>/deps/.
-            let exe = std::env::current_exe().expect("test executable path");
-            let target = exe.ancestors().nth(3).expect("target layout");
-            target.join("release").join("tour")
-        })
-        .clone()
-}
 
 /// One lab measurement at a time: a c10k run's thousands of threads would disturb a switch
 /// measurement running beside it.
@@ -37,7 +20,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Runs `tour ARGS... --json` and parses what it prints.
 fn lab_json(args: &[&str]) -> Value {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let output = Command::new(release_tour()).args(args).arg("--json").output().unwrap();
+    let output = Command::new(release_bin("tour")).args(args).arg("--json").output().unwrap();
     assert!(output.status.success(), "tour {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("tour {args:?}: not JSON: {e}"))
 }
@@ -97,7 +80,8 @@ fn c10k_holds_a_thousand_connections_on_one_thread_in_little_memory() {
 
 #[test]
 fn c10k_past_the_fd_limit_is_a_one_line_error() {
-    let output = Command::new(release_tour()).args(["c10k", "--connections", "100000000"]).output().unwrap();
+    let output =
+        Command::new(release_bin("tour")).args(["c10k", "--connections", "100000000"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

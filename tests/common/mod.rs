@@ -31,24 +31,42 @@ pub fn example(name: &str) -> PathBuf {
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
-        let test_exe = std::env::current_exe().expect("test executable path");
-        // target/<profile>/deps/<test>-<hash>
-        let profile_dir =
-            test_exe.parent().and_then(|deps| deps.parent()).expect("target layout").to_path_buf();
-        let release = profile_dir.file_name().is_some_and(|p| p == "release");
-        let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "--bins", "--examples"]);
-        for package in STAGE_BINS.iter().chain(["tour", "site"].iter()) {
-            build.args(["-p", package]);
-        }
-        if release {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cannot run cargo build");
-        assert!(status.success(), "cargo build of the stage binaries failed");
-        profile_dir
+        let release = profile_dir(false).file_name().is_some_and(|p| p == "release");
+        let mut packages: Vec<&str> = STAGE_BINS.to_vec();
+        packages.extend(["tour", "site"]);
+        build(&packages, release)
     });
     dir.join(name)
+}
+
+/// The path of a workspace binary built in release mode, whatever this test was built with (for
+/// measurements of optimised code); built once per test process.
+pub fn release_bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| build(&["tour"], true)).join(name)
+}
+
+/// `target/<profile>`: this test's own (`target/<profile>/deps/<test>-<hash>`), or, with
+/// `release`, the release one beside it.
+fn profile_dir(release: bool) -> PathBuf {
+    let test_exe = std::env::current_exe().expect("test executable path");
+    let own = test_exe.parent().and_then(|deps| deps.parent()).expect("target layout");
+    if release { own.parent().expect("target layout").join("release") } else { own.to_path_buf() }
+}
+
+/// Builds the binaries and examples of `packages`; returns where they are.
+fn build(packages: &[&str], release: bool) -> PathBuf {
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--quiet", "--bins", "--examples"]);
+    for package in packages {
+        build.args(["-p", package]);
+    }
+    if release {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cannot run cargo build");
+    assert!(status.success(), "cargo build of {packages:?} failed");
+    profile_dir(release)
 }
 
 /// A fixture site small enough for tests: the faulty pages cost `4 tries x TEST_TIMEOUT` each.

@@ -9,6 +9,7 @@ use crate::chart::{self, BarChart, Series};
 use crate::claims::Claim;
 use crate::data;
 use crate::lab::{self, C10K_CONNECTIONS, LabData};
+use crate::render::md_table;
 
 /// The most a pending stage-5 task may cost for "a coroutine is light" to hold.
 pub const LIGHT_TASK_BYTES: f64 = 256.0;
@@ -18,19 +19,6 @@ pub const C10K_BYTES: f64 = 2048.0;
 
 /// How many times a task switch must fit in a thread switch for "much cheaper" to hold.
 pub const MUCH_CHEAPER: f64 = 10.0;
-
-/// A Markdown table: the first column left-aligned, the others right-aligned.
-fn md_table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    let rule: Vec<String> =
-        (0..headers.len()).map(|i| if i == 0 { "---" } else { "---:" }.to_string()).collect();
-    let mut out = line(&headers) + &line(&rule);
-    for row in rows {
-        out += &line(row);
-    }
-    out
-}
 
 fn switch_table(lab: &LabData) -> String {
     let s = &lab.switch.result;

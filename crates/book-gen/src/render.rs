@@ -75,16 +75,23 @@ pub fn machine_text(m: &Machine) -> String {
 
 /// A Markdown table of `rows`, then the caption.
 fn table(data: &TourData, rows: &[&Row], columns: &[Column]) -> String {
-    let mut out = String::new();
-    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
-    out += &line(columns.iter().map(|(header, _)| header.to_string()).collect());
-    out += &line(
-        columns.iter().enumerate().map(|(i, _)| if i == 0 { "---" } else { "---:" }.to_string()).collect(),
-    );
+    let headers: Vec<&str> = columns.iter().map(|(header, _)| *header).collect();
+    let cells: Vec<Vec<String>> =
+        rows.iter().map(|row| columns.iter().map(|(_, cell)| cell(row)).collect()).collect();
+    md_table(&headers, &cells) + "\n" + &caption(data)
+}
+
+/// A Markdown table: the first column left-aligned, the others right-aligned.
+pub(crate) fn md_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let rule: Vec<String> =
+        (0..headers.len()).map(|i| if i == 0 { "---" } else { "---:" }.to_string()).collect();
+    let mut out = line(&headers) + &line(&rule);
     for row in rows {
-        out += &line(columns.iter().map(|(_, cell)| cell(row)).collect());
+        out += &line(row);
     }
-    out + "\n" + &caption(data)
+    out
 }
 
 /// The rows of the given modes that were measured, in that order.

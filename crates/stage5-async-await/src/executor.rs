@@ -83,10 +83,8 @@ pub(crate) struct Executor {
     batch_scheduled: Cell<bool>,
     /// The next task's number.
     next_id: Cell<TaskId>,
-    /// What every waker of this `run` shares.
+    /// What every waker of this `run` shares, `--trace` included.
     run: Arc<RunHandle>,
-    /// `--trace`: print spawns, polls, wakes and completions on stderr.
-    trace: bool,
     /// The threads of `spawn_blocking`, started on first use and joined when `run` ends.
     blocking: BlockingPool,
 }
@@ -105,7 +103,6 @@ impl Executor {
             batch_scheduled: Cell::new(false),
             next_id: Cell::new(1),
             run: Arc::new(run),
-            trace,
             blocking: BlockingPool::default(),
         }
     }
@@ -132,7 +129,7 @@ impl Executor {
     }
 
     fn trace(&self, what: fmt::Arguments<'_>) {
-        if self.trace {
+        if self.run.trace {
             eprintln!("[exec] {what}");
         }
     }
