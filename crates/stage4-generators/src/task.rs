@@ -12,6 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use stage3_callbacks::event_loop::EventLoop;
 
@@ -43,6 +44,28 @@ struct Inner<T> {
     trace: bool,
 }
 
+/// Tasks created and not yet dropped, across every loop in the process; for leak tests.
+///
+/// A task lives while any clone of it does: the caller's, and the one in the done callback of
+/// the future it waits on. Once a loop has run out of work and the caller's clones are gone,
+/// anything above the count from before is a task in a reference cycle: one waiting forever, and
+/// never cancelled, on a future that only it holds, say.
+pub fn tasks_alive() -> usize {
+    LIVE_TASKS.load(Ordering::Relaxed)
+}
+
+/// Up in `spawn`, down when the last clone of a task drops. `Relaxed` suffices: the count carries
+/// no other data with it, read-modify-writes of one atomic are never lost under any ordering, and
+/// a reader on another thread synchronizes some other way first (a `join`). One atomic add per
+/// spawn and per drop, next to the several allocations of a spawn.
+static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
+
+impl<T> Drop for Inner<T> {
+    fn drop(&mut self) {
+        LIVE_TASKS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 thread_local! {
     /// Task ids, for `--trace`.
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
@@ -61,6 +84,7 @@ impl<T: 'static> Task<T> {
         trace: bool,
     ) -> Task<T> {
         let id = NEXT_ID.with(|next| next.replace(next.get() + 1));
+        LIVE_TASKS.fetch_add(1, Ordering::Relaxed);
         let task = Task {
             inner: Rc::new(Inner {
                 id,
