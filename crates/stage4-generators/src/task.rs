@@ -106,6 +106,14 @@ impl<T: 'static> Task<T> {
         let Some(mut coroutine) = self.inner.coroutine.borrow_mut().take() else {
             return; // finished already
         };
+        if how == Resume::Start && self.inner.cancelling.get() {
+            // Cancelled before its first step: like `throw()` into a generator not yet started,
+            // it never runs (it holds nothing yet, so dropping it is all the release it needs).
+            self.trace(format_args!("cancelled before its first step"));
+            drop(coroutine);
+            let _ = self.inner.done.set_result(Err(Cancelled));
+            return;
+        }
         let left = coroutine.state_name();
         let step = coroutine.resume(lp, how);
         if how == Resume::Cancel {
@@ -134,16 +142,23 @@ impl<T: 'static> Task<T> {
             Step::Done(output) => {
                 self.trace(format_args!("left state {left}, done"));
                 drop(coroutine);
-                let _ = self.inner.done.set_result(Ok(output));
+                // It cancelled itself in this step and then returned: an accepted cancel wins
+                // (as in asyncio, and as `abort` does in stage 5).
+                let result = if self.inner.cancelling.get() { Err(Cancelled) } else { Ok(output) };
+                let _ = self.inner.done.set_result(result);
             }
         }
     }
     // ANCHOR_END: step
 
     /// Requests cancellation: the coroutine is resumed with `Resume::Cancel` on the next turn,
-    /// instead of when its wait completes. Returns false if the task is already done.
+    /// instead of when its wait completes; one whose first step has not run is dropped unrun.
+    /// A task may cancel itself: the cancel lands at the wait its current step ends at. Returns
+    /// false if the task is already done; once it returns true, the task ends as [`Cancelled`].
     pub fn cancel(&self) -> bool {
-        if self.inner.done.is_done() || self.inner.coroutine.borrow().is_none() {
+        // Only `done` says the task is over: its coroutine is also out of its cell while its own
+        // step runs, and a task cancelling itself must not be refused.
+        if self.inner.done.is_done() {
             return false;
         }
         if !self.inner.cancelling.replace(true) {
