@@ -14,6 +14,7 @@ use regex::Regex;
 use url::Url;
 
 use crate::http::Limits;
+use crate::interrupt;
 use crate::report::Report;
 use crate::rules::{self, Rules};
 
@@ -198,9 +199,20 @@ pub fn run_stage(
     crawl: impl FnOnce(&Config) -> Report,
 ) -> ExitCode {
     match parse::<NoStageArgs>(bin, about, args) {
-        Ok((config, NoStageArgs {})) => print_report(&crawl(&config)),
+        Ok((config, NoStageArgs {})) => crawl_and_report(&config, crawl),
         Err(code) => code,
     }
+}
+
+/// Watches for Ctrl-C, crawls, prints the report; returns the exit status (see the table in the
+/// module docs of [`crate::config`]).
+pub fn crawl_and_report(config: &Config, crawl: impl FnOnce(&Config) -> Report) -> ExitCode {
+    // Before the crawl starts any thread: see `interrupt::install`.
+    if let Err(e) = interrupt::install() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    print_report(&crawl(config))
 }
 
 /// Prints the report on stdout and returns the crawl's exit status. A closed stdout (`| head`)
@@ -208,12 +220,19 @@ pub fn run_stage(
 pub fn print_report(report: &Report) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{report}").and_then(|()| out.flush());
-    ExitCode::SUCCESS
+    if report.unfinished().is_some() {
+        ExitCode::from(interrupt::EXIT_INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 impl Config {
     /// Reports one failed try on stderr (unless `-q`); with `-v`, the OS's own words too.
     pub fn log_failed_try(&self, url: &Url, tries: u32, error: &crate::FetchError) {
+        if interrupt::requested() {
+            return; // after Ctrl-C, failures are the interruption's doing, not the site's
+        }
         match self.verbosity {
             Verbosity::Quiet => {}
             Verbosity::Normal => eprintln!("{url}: try {tries} of {} failed: {}", self.max_tries, error.kind),

@@ -135,9 +135,12 @@ impl Frontier {
         self.in_flight
     }
 
-    /// The report of everything completed so far.
+    /// The report of everything completed so far. A frontier that is not done was interrupted
+    /// (nothing else ends a crawl early), and its report says what was left.
     pub fn into_report(self) -> Report {
-        Report::new(self.roots, self.records, self.started.elapsed(), self.max_tasks)
+        let (done, unfinished) = (self.is_done(), self.in_flight + self.queue.len());
+        let report = Report::new(self.roots, self.records, self.started.elapsed(), self.max_tasks);
+        if done { report } else { report.interrupted(unfinished) }
     }
 
     fn add(&mut self, url: Url, redirects_left: u32) {
@@ -199,6 +202,17 @@ mod tests {
         f.complete(root, failed);
         assert!(f.is_done());
         assert_eq!(f.into_report().records().len(), 1);
+    }
+
+    #[test]
+    fn a_frontier_stopped_early_reports_what_it_left() {
+        let mut f = frontier(&[]);
+        let root = f.pop().unwrap();
+        f.complete(root.clone(), page(&root, &["/a", "/b", "/c"]));
+        let _abandoned = f.pop().unwrap();
+        let report = f.into_report();
+        assert_eq!(report.unfinished(), Some(3), "one abandoned in flight, two never started");
+        assert_eq!(report.records().len(), 1);
     }
 
     #[test]

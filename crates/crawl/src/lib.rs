@@ -10,6 +10,7 @@
 //! | [`http`] | a sans-IO HTTP/1.1 client codec: bytes in, a response out |
 //! | [`links`] | charset decoding and `href` extraction |
 //! | [`outcome`] | what one fetched URL turned into (page, redirect, error) |
+//! | [`interrupt`] | Ctrl-C: noticed once here, acted on by each stage in its own way |
 //! | [`resolve`] | host name to socket address (blocking everywhere, as in asyncio) |
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
 //! | [`demo`] | the one flag the notes' example programs take (`--unit-ms`, `--latency-ms`) |
@@ -31,6 +32,7 @@ pub mod demo;
 pub mod error;
 pub mod frontier;
 pub mod http;
+pub mod interrupt;
 pub mod links;
 pub mod outcome;
 pub mod report;

@@ -43,12 +43,27 @@ pub struct Report {
     elapsed: Duration,
     /// `--max-tasks`, echoed on the last line.
     max_tasks: usize,
+    /// For a crawl cut short by Ctrl-C (see [`crate::interrupt`]), how many URLs it had found and
+    /// not finished; `None` when the crawl ran to its end.
+    unfinished: Option<usize>,
 }
 
 impl Report {
     pub fn new(roots: Vec<Url>, mut records: Vec<Record>, elapsed: Duration, max_tasks: usize) -> Report {
         records.sort_by(|a, b| a.fetched.url.as_str().cmp(b.fetched.url.as_str()));
-        Report { roots, records, elapsed, max_tasks }
+        Report { roots, records, elapsed, max_tasks, unfinished: None }
+    }
+
+    /// The same report, marked as cut short with `unfinished` URLs found and not finished (queued,
+    /// or abandoned mid-fetch: which of the two depends on the stage's bookkeeping, so the report
+    /// gives only the sum).
+    pub fn interrupted(self, unfinished: usize) -> Report {
+        Report { unfinished: Some(unfinished), ..self }
+    }
+
+    /// How many URLs were left unfinished, if the crawl was interrupted.
+    pub fn unfinished(&self) -> Option<usize> {
+        self.unfinished
     }
 
     /// The records, sorted by URL.
@@ -152,9 +167,16 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "  statuses   {}", list(&mut statuses.iter().map(|(s, n)| format!("{s}: {n}"))))?;
         writeln!(f, "  bytes      {bytes}")?;
+        let ending = match self.unfinished {
+            None => "Finished",
+            Some(unfinished) => {
+                writeln!(f, "  unfinished {unfinished} (interrupted)")?;
+                "Interrupted after"
+            }
+        };
         writeln!(
             f,
-            "Finished {} urls in {:.3} secs (max_tasks={})",
+            "{ending} {} urls in {:.3} secs (max_tasks={})",
             self.records.len(),
             self.elapsed.as_secs_f64(),
             self.max_tasks
@@ -166,7 +188,8 @@ impl fmt::Display for Report {
 pub fn without_time(report: &str) -> String {
     let mut out = String::with_capacity(report.len());
     for line in report.lines() {
-        match (line.starts_with("Finished "), line.find(" in "), line.find(" secs")) {
+        let last_line = line.starts_with("Finished ") || line.starts_with("Interrupted after ");
+        match (last_line, line.find(" in "), line.find(" secs")) {
             (true, Some(start), Some(end)) if start < end => {
                 out.push_str(&line[..start + 4]);
                 out.push('X');
@@ -255,5 +278,14 @@ mod tests {
         assert!(text.ends_with("Finished 3 urls in 1.500 secs (max_tasks=3)\n"), "{text}");
         assert_eq!(counts(&text), Some((3, 1)));
         assert!(without_time(&text).ends_with("Finished 3 urls in X secs (max_tasks=3)\n"));
+        assert!(!text.contains("unfinished"), "{text}");
+    }
+
+    #[test]
+    fn an_interrupted_report_says_so_and_what_was_left() {
+        let text = report(vec![page("/", &["/a"])]).interrupted(7).to_string();
+        assert!(text.contains("  bytes      10\n  unfinished 7 (interrupted)\n"), "{text}");
+        assert!(text.ends_with("Interrupted after 1 urls in 1.500 secs (max_tasks=3)\n"), "{text}");
+        assert!(without_time(&text).ends_with("Interrupted after 1 urls in X secs (max_tasks=3)\n"));
     }
 }

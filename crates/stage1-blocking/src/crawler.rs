@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
 use std::thread;
 
-use crawl::{Config, Fetched, Frontier, Job, Report};
+use crawl::{Config, Fetched, Frontier, Job, Report, interrupt};
 
 use crate::Mode;
 use crate::fetch::fetch;
 use crate::process::fetch_in_child;
+use crate::unblock;
 
 /// Crawls from the configured roots in the given mode.
 ///
@@ -22,6 +23,9 @@ use crate::process::fetch_in_child;
 /// works from the stage binary (or a program that dispatches to [`crate::main`]), not from a test
 /// harness calling this function directly.
 pub fn crawl(config: &Config, mode: Mode) -> Report {
+    // Ctrl-C: wake every thread asleep in a socket call or a child's `wait` (see `unblock`); each
+    // then finds the crawl interrupted and stops.
+    let _hook = interrupt::on_interrupt(unblock::interrupt_all);
     match mode {
         Mode::Sequential => sequential(config),
         Mode::Threads => thread_per_url(config),
@@ -36,7 +40,13 @@ fn sequential(config: &Config) -> Report {
     let mut frontier = Frontier::new(config);
     while let Some(job) = frontier.pop() {
         let fetched = fetch(&job.url, config);
+        if unblock::take_cut_short() {
+            break; // Ctrl-C ended the fetch: the job stays in flight, the report says unfinished
+        }
         frontier.complete(job, fetched);
+        if interrupt::requested() {
+            break;
+        }
     }
     frontier.into_report()
 }
@@ -62,11 +72,11 @@ impl Shared {
 
     // ANCHOR: next_job
     /// Sleeps until a job may start (one is queued and fewer than `limit` are in flight), or
-    /// returns `None` once the crawl is over (nothing queued, nothing in flight).
+    /// returns `None` once the crawl is over (nothing queued, nothing in flight) or interrupted.
     fn next_job(&self, limit: usize) -> Option<Job> {
         let mut frontier = self.lock();
         loop {
-            if frontier.is_done() {
+            if frontier.is_done() || interrupt::requested() {
                 return None;
             }
             if frontier.in_flight() < limit
@@ -80,8 +90,12 @@ impl Shared {
     }
 
     /// Records a result and wakes every sleeper: each re-checks whether it has work or is done.
+    /// A fetch that Ctrl-C cut short is not recorded: its result is not what the site said. (Called
+    /// on the thread that fetched, which is where `take_cut_short` looks.)
     fn complete(&self, job: Job, fetched: Fetched) {
-        self.lock().complete(job, fetched);
+        if !unblock::take_cut_short() {
+            self.lock().complete(job, fetched);
+        }
         self.changed.notify_all();
     }
     // ANCHOR_END: next_job

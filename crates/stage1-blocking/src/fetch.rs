@@ -13,6 +13,8 @@ use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::{Config, ErrorKind, FetchError, Fetched, Outcome};
 use url::Url;
 
+use crate::unblock;
+
 /// Bytes asked of one `read`: large enough that a typical page arrives in a few calls.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -26,7 +28,8 @@ pub fn fetch(url: &Url, config: &Config) -> Fetched {
             Ok(response) => break Outcome::from_response(url, &response, &config.rules),
             Err(error) => {
                 config.log_failed_try(url, tries, &error);
-                if tries < config.max_tries && error.kind.is_retryable() {
+                // After Ctrl-C the failure is our own doing (see `unblock`): do not try again.
+                if tries < config.max_tries && error.kind.is_retryable() && !crawl::interrupt::requested() {
                     continue;
                 }
                 break Outcome::Failed { error };
@@ -47,6 +50,8 @@ fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     let mut stream = traced(config, "connect", || {
         TcpStream::connect_timeout(&addr, time_left(deadline)?).map_err(blocking_error)
     })?;
+    // Ctrl-C cannot wake a thread asleep in this socket's calls; shutting the socket down can.
+    let _unblock = unblock::shut_down_on_interrupt(&stream)?;
 
     // Send: a request this small fits in the socket buffer, so this rarely sleeps at all.
     stream.set_write_timeout(Some(time_left(deadline)?))?;

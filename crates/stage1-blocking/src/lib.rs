@@ -13,10 +13,13 @@
 //! | `processes` | a child process per URL, at most `--max-tasks` alive | [`process`] |
 //!
 //! Fetching one URL is [`fetch::fetch`]: the blocking version that every later stage rewrites.
+//! Stopping on Ctrl-C is [`unblock`]: a blocked thread cannot be cancelled, only woken by taking
+//! its socket (or its child process) away.
 
 pub mod crawler;
 pub mod fetch;
 pub mod process;
+pub mod unblock;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -60,8 +63,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Some(url) = stage.fetch_one {
         return process::child_main(&config, &url);
     }
-    let report = crawl(&config, stage.mode);
-    crawl::config::print_report(&report)
+    crawl::config::crawl_and_report(&config, |config| crawl(config, stage.mode))
 }
 
 const ABOUT: &str = "Stage 1: crawl with blocking sockets (sequential, threads, a pool, or processes)";

@@ -14,32 +14,47 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::process::{Command, ExitCode, Stdio};
 
+use crawl::config::Verbosity;
 use crawl::{Config, ErrorKind, FetchError, Fetched, Outcome};
 use url::Url;
 
 use crate::fetch::fetch;
+use crate::unblock;
 
 /// The hidden flag that turns the binary into a one-URL child.
 const FETCH_ONE: &str = "--fetch-one";
 
 /// Parent side: fetches `url` in a child process and reads the result from its stdout.
 pub fn fetch_in_child(url: &Url, config: &Config) -> Fetched {
-    run_child(url).unwrap_or_else(|why| {
-        let error = FetchError::new(ErrorKind::Io, format!("child process: {why}"));
-        config.log_failed_try(url, 1, &error);
-        Fetched { url: url.clone(), outcome: Outcome::Failed { error }, tries: 1 }
-    })
+    match run_child(url) {
+        Ok(fetched) => {
+            // Said here, not in the child: a URL is finished when its result has crossed the pipe.
+            config.log_fetched(&fetched);
+            fetched
+        }
+        Err(why) => {
+            let error = FetchError::new(ErrorKind::Io, format!("child process: {why}"));
+            config.log_failed_try(url, 1, &error);
+            Fetched { url: url.clone(), outcome: Outcome::Failed { error }, tries: 1 }
+        }
+    }
 }
 
 // ANCHOR: run_child
 fn run_child(url: &Url) -> Result<Fetched, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
-    let output = Command::new(exe)
+    let child = Command::new(exe)
         .args(child_args(std::env::args_os().skip(1), url))
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .map_err(|e| format!("cannot start: {e}"))?;
+    // Unlike a thread, a process can be stopped from outside: Ctrl-C kills it.
+    let unblock = unblock::kill_on_interrupt(child.id());
+    let output = child.wait_with_output().map_err(|e| format!("cannot wait: {e}"));
+    drop(unblock);
+    let output = output?;
     if !output.status.success() {
         return Err(format!("exited with {}", output.status));
     }
@@ -58,7 +73,10 @@ fn child_args(parent: impl Iterator<Item = OsString>, url: &Url) -> Vec<OsString
 
 /// Child side: fetch one URL, print it as JSON, exit.
 pub fn child_main(config: &Config, url: &Url) -> ExitCode {
-    let fetched = fetch(url, config);
+    // `-v`'s line for the finished URL is the parent's to print (see `fetch_in_child`); the
+    // child still reports its failed tries.
+    let verbosity = config.verbosity.min(Verbosity::Normal);
+    let fetched = fetch(url, &Config { verbosity, ..config.clone() });
     let line = serde_json::to_string(&fetched).expect("a Fetched always serialises");
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{line}").and_then(|()| out.flush()) {

@@ -5,7 +5,7 @@
 //! needs no lock and no `Rc`: one thread owns it outright. The cost is the loop itself: it turns
 //! whether or not any socket has anything for it, and `--trace` counts the turns that did not.
 
-use crawl::{Config, Frontier, Job, Report};
+use crawl::{Config, Frontier, Job, Report, interrupt};
 
 use crate::fetch::{Fetch, Step};
 
@@ -16,6 +16,11 @@ pub fn crawl(config: &Config) -> Report {
     let mut in_flight: Vec<(Job, Fetch)> = Vec::with_capacity(config.max_tasks);
     let (mut turns, mut idle_turns) = (0u64, 0u64);
     loop {
+        // Ctrl-C: nothing here sleeps, so the loop itself notices, on its next turn. Dropping the
+        // fetches in flight closes their sockets.
+        if interrupt::requested() {
+            break;
+        }
         // Start fetches until --max-tasks are in flight or the queue is empty.
         while in_flight.len() < config.max_tasks {
             let Some(job) = frontier.pop() else { break };

@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crawl::{Config, Frontier, Report};
+use crawl::{Config, Frontier, Report, interrupt};
 
 use crate::event_loop::EventLoop;
 use crate::fetch::fetch;
@@ -19,9 +19,20 @@ pub fn crawl(config: &Config) -> Report {
     let frontier = Rc::new(RefCell::new(Frontier::new(config)));
     let config = Rc::new(config.clone());
     start_fetches(&event_loop, &frontier, &config);
-    // Nothing happens until the loop runs; it returns when no fetch has anything left to wait for.
+    // Ctrl-C arrives on another thread, which may not touch the loop: it asks the loop to stop,
+    // through the one door other threads have (asyncio's `loop.add_signal_handler` is this).
+    // (A weak handle: a strong one would keep `run` going after the last fetch.)
+    let remote = event_loop.remote().downgrade();
+    let _hook = interrupt::on_interrupt(move || {
+        let _ = remote.call_soon_threadsafe(EventLoop::stop);
+    });
+    // Nothing happens until the loop runs; it returns when no fetch has anything left to wait for,
+    // or when stopped.
     event_loop.run().expect("the event loop failed");
-    let frontier = Rc::into_inner(frontier).expect("no callback outlives the loop's run");
+    // After a stop, the callbacks of the fetches in flight still hold the frontier (and their
+    // sockets): dropping the loop drops them.
+    drop(event_loop);
+    let frontier = Rc::into_inner(frontier).expect("no callback outlives the loop");
     frontier.into_inner().into_report()
 }
 

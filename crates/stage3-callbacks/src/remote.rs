@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use polling::Poller;
 
@@ -69,6 +69,43 @@ impl RemoteHandle {
         self.remote.queue.lock().expect("remote queue").push_back(Box::new(callback));
         // Wake the loop if it is sleeping in `wait`; harmless if it is not.
         self.poller.notify().map_err(|_| LoopClosed)
+    }
+}
+
+impl RemoteHandle {
+    /// A handle that does not keep the loop running. `run` goes on while a [`RemoteHandle`] is
+    /// alive, since its holder may still send work; one that only *might* send something (a
+    /// Ctrl-C hook) must not hold the loop open once its real work is done.
+    pub fn downgrade(&self) -> WeakRemoteHandle {
+        WeakRemoteHandle { poller: Arc::downgrade(&self.poller), remote: Arc::downgrade(&self.remote) }
+    }
+}
+
+/// A [`RemoteHandle`] that does not keep the loop running (from [`RemoteHandle::downgrade`]).
+#[derive(Clone)]
+pub struct WeakRemoteHandle {
+    /// To interrupt the wait, while the loop exists.
+    poller: Weak<Poller>,
+    /// Where the callbacks go, while the loop exists.
+    remote: Weak<RemoteQueue>,
+}
+
+impl WeakRemoteHandle {
+    /// As [`RemoteHandle::call_soon_threadsafe`]; `LoopClosed` once the loop is gone.
+    pub fn call_soon_threadsafe(
+        &self,
+        callback: impl FnOnce(&EventLoop) + Send + 'static,
+    ) -> Result<(), LoopClosed> {
+        let (Some(poller), Some(remote)) = (self.poller.upgrade(), self.remote.upgrade()) else {
+            return Err(LoopClosed);
+        };
+        RemoteHandle { poller, remote }.call_soon_threadsafe(callback)
+    }
+}
+
+impl fmt::Debug for WeakRemoteHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakRemoteHandle").finish_non_exhaustive()
     }
 }
 

@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crawl::{Config, Frontier, Job, Report};
+use crawl::{Config, Frontier, Job, Report, interrupt};
 use stage3_callbacks::event_loop::EventLoop;
 
 use crate::coroutine::{Coroutine, Resume, Step};
@@ -25,12 +25,33 @@ pub fn crawl(config: &Config) -> Report {
     let shared =
         Rc::new(Shared { frontier: RefCell::new(Frontier::new(config)), changed: RefCell::new(Vec::new()) });
     let config = Rc::new(config.clone());
-    for _ in 0..config.max_tasks {
-        let worker =
-            Worker { shared: Rc::clone(&shared), config: Rc::clone(&config), state: WorkerState::Looking };
-        Task::spawn_traced(&event_loop, worker, config.trace);
-    }
+    let workers: Vec<Task<()>> = (0..config.max_tasks)
+        .map(|_| {
+            let worker = Worker {
+                shared: Rc::clone(&shared),
+                config: Rc::clone(&config),
+                state: WorkerState::Looking,
+            };
+            Task::spawn_traced(&event_loop, worker, config.trace)
+        })
+        .collect();
+    // Ctrl-C: stop the loop from the watcher thread, as stage 3 does.
+    let remote = event_loop.remote().downgrade();
+    let _hook = interrupt::on_interrupt(move || {
+        let _ = remote.call_soon_threadsafe(EventLoop::stop);
+    });
     event_loop.run().expect("the event loop failed");
+    if interrupt::requested() {
+        // Stopped, with workers waiting mid-fetch. Dropping the loop would not free them: a task
+        // and the future it waits on hold each other. So, as asyncio's shutdown does, cancel
+        // every task and run the loop until the cancellations have played out (each fetch closes
+        // its socket and returns).
+        for worker in &workers {
+            worker.cancel();
+        }
+        event_loop.run().expect("the event loop failed");
+    }
+    drop(workers);
     let shared = Rc::into_inner(shared).expect("every worker has returned");
     shared.frontier.into_inner().into_report()
 }
@@ -108,12 +129,14 @@ impl Coroutine for Worker {
                     else {
                         unreachable!("in the Fetching state")
                     };
+                    if how == Resume::Cancel {
+                        // Cut short (Ctrl-C): the result is not what the site said, so it is not
+                        // recorded; the job stays in flight and the report counts it unfinished.
+                        return Step::Done(());
+                    }
                     self.shared.frontier.borrow_mut().complete(job, fetched);
                     for idle in self.shared.changed.borrow_mut().drain(..) {
                         let _ = idle.set_result(());
-                    }
-                    if how == Resume::Cancel {
-                        return Step::Done(());
                     }
                 }
             }

@@ -2,12 +2,14 @@
 //!
 //! `--max-tasks` worker tasks take jobs from a [`Queue`]; each fetches, records the result in the
 //! frontier, puts the new links on the queue, and marks its job done. `queue.join()` returns when
-//! every job put has been done; then the workers, idle in `get`, are aborted.
+//! every job put has been done (or Ctrl-C is pressed); then the workers are aborted.
 
 use std::cell::RefCell;
+use std::pin::pin;
 use std::rc::Rc;
 
-use crawl::{Config, Frontier, Job, Report};
+use crawl::{Config, Frontier, Job, Report, interrupt};
+use futures::future::select;
 
 use crate::executor::{JoinHandle, run_traced, spawn};
 use crate::fetch::fetch;
@@ -27,7 +29,10 @@ async fn crawl_async(config: Rc<Config>) -> Report {
     let workers: Vec<JoinHandle<()>> = (0..config.max_tasks)
         .map(|_| spawn(work(Rc::clone(&frontier), queue.clone(), Rc::clone(&config))))
         .collect();
-    queue.join().await;
+    // The work is done, or Ctrl-C was pressed: whichever comes first (asyncio's
+    // `wait(..., return_when=FIRST_COMPLETED)`). Either way the workers are then aborted, and a
+    // fetch in flight is dropped, closing its socket; the frontier counts its job unfinished.
+    select(pin!(queue.join()), pin!(interrupt::interrupted())).await;
     for worker in &workers {
         worker.abort();
     }

@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crawl::{Config, Frontier, Job, Report};
+use crawl::{Config, Frontier, Job, Report, interrupt};
 use tokio::task::{JoinHandle, spawn_local};
 
 use crate::fetch::fetch;
@@ -34,7 +34,13 @@ async fn crawl_async(config: Rc<Config>) -> Report {
     let workers: Vec<JoinHandle<()>> = (0..config.max_tasks)
         .map(|_| spawn_local(work(Rc::clone(&frontier), queue.clone(), Rc::clone(&config))))
         .collect();
-    queue.join().await;
+    // The work is done, or Ctrl-C was pressed: whichever comes first (asyncio's
+    // `wait(..., return_when=FIRST_COMPLETED)`). Either way the workers are then aborted, and a
+    // fetch in flight is dropped, closing its socket; the frontier counts its job unfinished.
+    tokio::select! {
+        () = queue.join() => {}
+        () = interrupt::interrupted() => {}
+    }
     for worker in &workers {
         worker.abort();
     }
