@@ -266,8 +266,11 @@ impl ResponseDecoder {
                         return Ok(Progress::Done(head.into_response(Vec::new())));
                     };
                     if let Framing::Length { remaining } = framing {
-                        // The exact size is known (and within the limit): allocate once.
-                        self.body.reserve_exact(remaining);
+                        // The exact size is known (and within the limit): allocate once. Only
+                        // try, though: the size is the peer's claim, and under a huge
+                        // `--max-body` a plain `reserve_exact` panics (capacity overflow) or
+                        // aborts (out of memory) on it. If it fails, the body grows as it arrives.
+                        let _ = self.body.try_reserve_exact(remaining);
                     }
                     // The head reader may already hold the first body bytes: decode them first,
                     // then whatever is left of `input`.

@@ -120,7 +120,8 @@ impl ChunkedDecoder {
 /// A line longer than `max` bytes is `HeadTooLarge { limit }`. At most one byte past `max` is ever
 /// copied, so a peer that never sends `\n` cannot make the line grow.
 fn read_line(line: &mut Vec<u8>, input: &mut &[u8], max: usize, limit: usize) -> Result<bool, HttpError> {
-    let room = (max + 1).saturating_sub(line.len());
+    // Saturating, as in the head reader: `max` may be `usize::MAX`.
+    let room = max.saturating_add(1).saturating_sub(line.len());
     // Only look as far as the line may reach: a long read of chunk data is not scanned here.
     let reach = input.len().min(room);
     let (len, complete) = match input[..reach].iter().position(|&byte| byte == b'\n') {

@@ -28,8 +28,10 @@ impl HeadReader {
     /// Takes bytes from `input` (never past `max_head + 1` buffered) and parses them; returns the
     /// head once complete, keeping only the bytes after it.
     pub(super) fn read(&mut self, input: &mut &[u8], max_head: usize) -> Result<Option<Head>, HttpError> {
-        // One byte over the limit is enough to know the head is too large.
-        let room = (max_head + 1).saturating_sub(self.buf.len());
+        // One byte over the limit is enough to know the head is too large. Saturating, because
+        // `usize::MAX` ("no limit") + 1 would overflow: a panic in debug, and in release a room of 0
+        // that would never take a byte.
+        let room = max_head.saturating_add(1).saturating_sub(self.buf.len());
         let (taken, rest) = input.split_at(room.min(input.len()));
         self.buf.extend_from_slice(taken);
         *input = rest;
