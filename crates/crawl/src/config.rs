@@ -3,6 +3,15 @@
 //! The flags are defined once, here, as [`CrawlArgs`]. A stage that needs more (stage 1's `--mode`)
 //! flattens its own `clap::Args` struct beside them through [`Cli`]; the others use [`NoStageArgs`].
 //! Misuse is one clear line on stderr and exit status 2, before any request is made.
+//!
+//! Every stage exits with the same statuses:
+//!
+//! | status | when | stderr |
+//! |---|---|---|
+//! | 0 | the crawl ran to its end (URLs that failed are rows in the report) | progress only |
+//! | 1 | no root could be reached (its name does not resolve, or nothing listens on its port); the report is printed | `error: no root could be reached: ...` |
+//! | 2 | command-line misuse ([`EXIT_USAGE`]), before any request | `error: ...` or clap's one line |
+//! | 130 | Ctrl-C ([`interrupt::EXIT_INTERRUPTED`]); the report of what was finished is printed | `interrupted: ...` |
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -10,6 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
+use nix::sys::resource::{Resource, getrlimit};
 use regex::Regex;
 use url::Url;
 
@@ -20,6 +30,10 @@ use crate::rules::{self, Rules};
 
 /// Exit status for command-line misuse (as BSD's `EX_USAGE` convention and clap use).
 pub const EXIT_USAGE: u8 = 2;
+
+/// Exit status when no root could be reached, so a script can tell "the site is down" from "the
+/// site has broken links" (status 0, failures as rows).
+pub const EXIT_UNREACHABLE: u8 = 1;
 
 /// The flags of the crawl contract (DESIGN.md), identical in every stage.
 #[derive(Clone, Debug, Args)]
@@ -125,6 +139,16 @@ impl Config {
         if args.max_tasks == 0 {
             return Err("--max-tasks must be at least 1".into());
         }
+        // Every request in flight holds a socket, so more than the process may open can only fail,
+        // and a huge number would first try to start that many threads or tasks.
+        if let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NOFILE)
+            && u64::try_from(args.max_tasks).is_ok_and(|tasks| tasks > soft)
+        {
+            return Err(format!(
+                "--max-tasks {} is more than the {soft} files this process may open (each request needs a socket; see `ulimit -n`)",
+                args.max_tasks
+            ));
+        }
         if args.max_tries == 0 {
             return Err("--max-tries must be at least 1".into());
         }
@@ -221,10 +245,14 @@ pub fn print_report(report: &Report) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{report}").and_then(|()| out.flush());
     if report.unfinished().is_some() {
-        ExitCode::from(interrupt::EXIT_INTERRUPTED)
-    } else {
-        ExitCode::SUCCESS
+        return ExitCode::from(interrupt::EXIT_INTERRUPTED);
     }
+    if let Some(why) = report.roots_unreachable() {
+        // Printed even with `-q`: this is the run's verdict, not progress.
+        eprintln!("error: {why}");
+        return ExitCode::from(EXIT_UNREACHABLE);
+    }
+    ExitCode::SUCCESS
 }
 
 impl Config {
@@ -292,6 +320,7 @@ mod tests {
             (&["http://exa mple.com/"][..], "malformed"),
             (&["h", "--exclude", "("][..], "--exclude"),
             (&["h", "--max-tasks", "0"][..], "--max-tasks"),
+            (&["h", "--max-tasks", "1000000000"][..], "ulimit -n"),
             (&["h", "--max-tries", "0"][..], "--max-tries"),
             (&["h", "--timeout", "0"][..], "--timeout"),
             (&["h", "--timeout", "nan"][..], "--timeout"),

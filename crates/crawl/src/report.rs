@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::error::ErrorKind;
 use crate::outcome::{Fetched, Outcome};
 
 /// One finished URL as the frontier recorded it.
@@ -74,6 +75,24 @@ impl Report {
     /// How many URLs ended in an error.
     pub fn errors(&self) -> usize {
         self.records.iter().filter(|r| r.fetched.outcome.is_error()).count()
+    }
+
+    /// When no root could even be connected to (its name did not resolve, or nothing listened),
+    /// one line saying so: the crawl then found nothing at all, which is more likely a mistyped
+    /// address or a server that is down than a fact about a site. A root that answered, however
+    /// badly, is a row like any other URL.
+    pub fn roots_unreachable(&self) -> Option<String> {
+        let unreachable = self.roots.iter().map(|root| {
+            let record = self.records.iter().find(|record| record.fetched.url == *root)?;
+            match &record.fetched.outcome {
+                Outcome::Failed { error } if matches!(error.kind, ErrorKind::Dns | ErrorKind::Connect) => {
+                    Some(format!("{root} ({error})"))
+                }
+                _ => None,
+            }
+        });
+        let unreachable: Vec<String> = unreachable.collect::<Option<_>>()?;
+        (!unreachable.is_empty()).then(|| format!("no root could be reached: {}", unreachable.join(", ")))
     }
 
     /// How long the crawl took.
@@ -279,6 +298,34 @@ mod tests {
         assert_eq!(counts(&text), Some((3, 1)));
         assert!(without_time(&text).ends_with("Finished 3 urls in X secs (max_tasks=3)\n"));
         assert!(!text.contains("unfinished"), "{text}");
+    }
+
+    #[test]
+    fn a_crawl_that_reached_no_root_says_so() {
+        let error = FetchError::new(ErrorKind::Connect, "refused");
+        let failed = |path: &str| Record {
+            fetched: Fetched { url: url(path), outcome: Outcome::Failed { error: error.clone() }, tries: 4 },
+            redirect: None,
+        };
+        let both_failed =
+            Report::new(vec![url("/"), url("/b")], vec![failed("/"), failed("/b")], Duration::ZERO, 1);
+        assert_eq!(
+            both_failed.roots_unreachable().as_deref(),
+            Some("no root could be reached: http://h/ (connect: refused), http://h/b (connect: refused)")
+        );
+        let one_answered =
+            Report::new(vec![url("/"), url("/b")], vec![failed("/"), page("/b", &[])], Duration::ZERO, 1);
+        assert_eq!(one_answered.roots_unreachable(), None);
+        let answered_badly = Record {
+            fetched: Fetched {
+                url: url("/"),
+                outcome: Outcome::Failed { error: FetchError::new(ErrorKind::Malformed, "x") },
+                tries: 1,
+            },
+            redirect: None,
+        };
+        let malformed = Report::new(vec![url("/")], vec![answered_badly], Duration::ZERO, 1);
+        assert_eq!(malformed.roots_unreachable(), None, "it answered: a row, not an unreachable root");
     }
 
     #[test]

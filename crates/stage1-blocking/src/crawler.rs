@@ -122,16 +122,21 @@ fn thread_per_url(config: &Config) -> Report {
                 join(alive.remove(&id));
             }
             spawned += 1;
-            let (shared, exited) = (&shared, exited.clone());
-            let handle = thread::Builder::new()
-                .name(format!("url-{spawned}"))
-                .spawn_scoped(scope, move || {
+            let (shared, exited, url) = (&shared, exited.clone(), job.url.clone());
+            let started =
+                thread::Builder::new().name(format!("url-{spawned}")).spawn_scoped(scope, move || {
                     let fetched = fetch(&job.url, config);
                     shared.complete(job, fetched);
                     let _ = exited.send(spawned);
-                })
-                .expect("cannot spawn a thread");
-            alive.insert(spawned, handle);
+                });
+            match started {
+                Ok(handle) => {
+                    alive.insert(spawned, handle);
+                }
+                // The OS refused another thread (a process or system limit): the URL fails, as a
+                // row in the report, rather than the crawl.
+                Err(e) => shared.complete(Job { url: url.clone(), redirects_left: 0 }, cannot_start(url, &e)),
+            }
         }
         // The crawl is over; the scope joins whatever threads are still on their way out.
     });
@@ -150,20 +155,32 @@ fn join(handle: Option<thread::ScopedJoinHandle<'_, ()>>) {
 /// crawl is over (queue empty *and* no worker busy, since a busy worker may still add links).
 fn pool(config: &Config, fetch: impl Fn(&Job) -> Fetched + Sync) -> Report {
     let shared = Shared::new(config);
+    let work = || {
+        while let Some(job) = shared.next_job(usize::MAX) {
+            let fetched = fetch(&job);
+            shared.complete(job, fetched);
+        }
+    };
     thread::scope(|scope| {
         for worker in 0..config.max_tasks {
-            let (shared, fetch) = (&shared, &fetch);
-            thread::Builder::new()
-                .name(format!("worker-{worker}"))
-                .spawn_scoped(scope, move || {
-                    while let Some(job) = shared.next_job(usize::MAX) {
-                        let fetched = fetch(&job);
-                        shared.complete(job, fetched);
-                    }
-                })
-                .expect("cannot spawn a thread");
+            if let Err(e) = thread::Builder::new().name(format!("worker-{worker}")).spawn_scoped(scope, work)
+            {
+                // The OS refused another thread (a process or system limit): crawl with fewer,
+                // or, with none at all, on this one.
+                eprintln!("warning: started {worker} of {} worker threads: {e}", config.max_tasks);
+                if worker == 0 {
+                    work();
+                }
+                break;
+            }
         }
     });
     shared.into_report()
+}
+
+/// The record of a URL whose thread could not be started.
+fn cannot_start(url: url::Url, error: &std::io::Error) -> Fetched {
+    let error = crawl::FetchError::new(crawl::ErrorKind::Io, format!("cannot start a thread: {error}"));
+    Fetched { url, outcome: crawl::Outcome::Failed { error }, tries: 1 }
 }
 // ANCHOR_END: pool
