@@ -124,3 +124,62 @@ pub fn row<'a>(report: &'a str, site: &site::RunningSite, path: &str) -> Option<
         (first == url).then(|| rest.trim())
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// A child process run under a hang guard (used by tests/leaks.rs and tests/limits.rs)
+
+/// How long a child process of a test may run before it is killed: far longer than any crawl in
+/// the tests takes, so only a hang ever reaches it.
+pub const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// Collects the output of `child` (stdout and stderr piped) and its exit status; kills it and
+/// panics if that takes longer than [`HANG_GUARD`].
+///
+/// The collection ends when both pipes reach end of file, which happens only once *every*
+/// process holding their write ends has closed them: children that `child` started with the
+/// pipes inherited included. So a return also proves that none of those is still running.
+pub fn output_within_hang_guard(mut child: std::process::Child, what: &str) -> std::process::Output {
+    use std::io::Read;
+    let (sender, received) = std::sync::mpsc::channel();
+    let stdout: Box<dyn Read + Send> = Box::new(child.stdout.take().expect("stdout is piped"));
+    let stderr: Box<dyn Read + Send> = Box::new(child.stderr.take().expect("stderr is piped"));
+    // One reader each: a child blocked writing a full stderr pipe would never close stdout.
+    for (index, mut pipe) in [stdout, stderr].into_iter().enumerate() {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = sender.send((index, bytes));
+        });
+    }
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    let mut outputs = [Vec::new(), Vec::new()];
+    for _ in 0..outputs.len() {
+        match received.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Ok((index, bytes)) => outputs[index] = bytes,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{what}: its output was still open after {HANG_GUARD:?} (killed)");
+            }
+        }
+    }
+    let status = child.wait().expect("wait for the child");
+    let [stdout, stderr] = outputs;
+    std::process::Output { status, stdout, stderr }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Release builds of chosen packages (used by tests/soak.rs)
+
+/// The directory with release builds of the binaries of `packages`, built now (a no-op when they
+/// are fresh), for a test that should run optimised code. Unlike [`release_bin`], without the
+/// packages' examples: in release mode they would cost a CI run more than the test itself.
+pub fn release_bins(packages: &[&str]) -> PathBuf {
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--quiet", "--release", "--bins"]);
+    build.args(packages.iter().flat_map(|package| ["-p", package]));
+    let status = build.status().expect("cannot run cargo build");
+    assert!(status.success(), "cargo build --release of {packages:?} failed");
+    profile_dir(true)
+}

@@ -17,13 +17,20 @@
 //! | `/fault/chunked` | a valid 200 in chunked encoding, with a chunk extension and a trailer |
 //! | `/fault/http10` | an HTTP/1.0 response without `Content-Length`: the body ends at close |
 //! | `/fault/latin1` | a page in ISO-8859-1 whose link contains the byte 0xE9 (`é`) |
+//! | `/fault/endless-body` | *not linked*: a 200 without a length, then body bytes until the client closes |
+//! | `/fault/endless-head` | *not linked*: a status line, then 1 KiB header lines until the client closes |
+//!
+//! The two endless faults are in neither [`FAULT_PATHS`] nor the `/fault/` index, so a crawl of
+//! the site never meets them and every report of it stays as it was. Tests name them as roots to
+//! check that a crawler cuts an oversized response off at its limit instead of buffering it whole:
+//! a response that never ends cannot be buffered whole, so a crawler that finishes at all did cut.
 
 use std::io;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep, timeout, timeout_at};
 
 use crate::counters::OpenGuard;
 use crate::pages;
@@ -50,8 +57,8 @@ pub const FLAKY_CYCLE: u64 = 3;
 /// The body size of `/fault/huge`: larger than any sensible crawler's body limit.
 pub const HUGE_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// How long the never-ending faults (trickle, silent) go on at most, so that a forgotten client
-/// cannot hold a connection forever.
+/// How long the never-ending faults (trickle, silent, endless) go on at most, so that a forgotten
+/// client cannot hold a connection forever.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// A fault that needs more than an ordinary [`Response`]: something done to the connection.
@@ -75,6 +82,10 @@ pub(crate) enum Fault {
     Chunked,
     /// A valid HTTP/1.0 response framed by closing the connection.
     Http10,
+    /// A 200 whose body never ends (not linked).
+    EndlessBody,
+    /// A head that never ends, as fast as the client reads (not linked).
+    EndlessHead,
 }
 
 /// The reply for a path under `/fault/` (only asked when faults are on); `None` means 404.
@@ -98,6 +109,8 @@ pub(crate) fn route(path: &str) -> Option<Reply> {
         "/fault/flaky" => Fault::Flaky,
         "/fault/chunked" => Fault::Chunked,
         "/fault/http10" => Fault::Http10,
+        "/fault/endless-body" => Fault::EndlessBody,
+        "/fault/endless-head" => Fault::EndlessHead,
         _ => return None,
     };
     Some(Reply::Fault(fault))
@@ -195,7 +208,37 @@ pub(crate) async fn perform(
             stream.write_all(&bytes).await?;
             server::finish(stream, guard).await
         }
+        Fault::EndlessBody => {
+            // No `Content-Length` and no chunking: the body runs to the close (RFC 9112 6.3),
+            // and this server never closes first. A reply to HEAD has no body, so it ends.
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {HTML}\r\nConnection: close\r\n\r\n");
+            if head_only {
+                stream.write_all(head.as_bytes()).await?;
+                return server::finish(stream, guard).await;
+            }
+            endless(stream, guard, head.as_bytes(), b"<p>This body never ends.</p>\n").await
+        }
+        Fault::EndlessHead => {
+            // Lines of 1 KiB: a client's head limit (16 KiB by default) is crossed long before
+            // its header-count limit (64), so the client must see "too large", not "malformed".
+            let line = format!("X-Endless: {}\r\n", "a".repeat(1024 - "X-Endless: \r\n".len()));
+            endless(stream, guard, b"HTTP/1.1 200 OK\r\n", line.as_bytes()).await
+        }
     }
+}
+
+/// Sends `start`, then `line` over and over until the client closes the connection (its kernel
+/// answers further data with RST, and a write fails) or [`GIVE_UP_AFTER`] has passed.
+async fn endless(mut stream: TcpStream, guard: OpenGuard, start: &[u8], line: &[u8]) -> io::Result<()> {
+    stream.write_all(start).await?;
+    // About 64 KiB per write: few system calls, and the client is never short of bytes.
+    let chunk = line.repeat(64 * 1024 / line.len());
+    let give_up = Instant::now() + GIVE_UP_AFTER;
+    // The deadline also bounds each write, which waits as long as the client does not read.
+    while let Ok(written) = timeout_at(give_up, stream.write_all(&chunk)).await {
+        written?; // the client has gone: `?` drops the socket and the connection's counter slot
+    }
+    server::finish(stream, guard).await
 }
 
 /// A 200 head promising a 1000-byte body, followed by only the first `sent` bytes of it.

@@ -7,6 +7,7 @@
 mod binary;
 mod concurrency;
 mod counters;
+mod endless;
 mod faults;
 mod lifecycle;
 mod pages;
