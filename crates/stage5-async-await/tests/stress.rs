@@ -4,7 +4,8 @@
 //! What it proves, for every task:
 //! * its future is dropped exactly once (a guard inside it counts its drops), whether it
 //!   completed, was aborted (before its first poll, while pending, from inside another task or
-//!   itself), lost its handle, or was still pending when `run` returned;
+//!   itself), lost its handle, or was still pending when `run` returned; and an aborted future
+//!   is dropped at once, during `abort`;
 //! * completed + cancelled == spawned, and an awaited `JoinHandle` says `Ok` exactly when the
 //!   future ran to its end and `Err(Cancelled)` exactly when an abort won the race;
 //! * its output is seen at most once, and dropped exactly once whether seen or not;
@@ -364,24 +365,32 @@ async fn settle(books: &Books, started: Started, rng: &mut Rng) {
     let Started { id, fate, handle } = started;
     match fate {
         Fate::AbortAtOnce => {
-            let result = handle.await;
+            join(books, id, handle, true).await;
             assert!(!books.started[id].get(), "task {id} was polled after an abort before its first poll");
-            record(books, id, result, true);
         }
         Fate::AbortLater => {
             for _ in 0..rng.below(3) {
                 yield_now().await;
             }
-            let cut_short = abort(&handle);
+            let cut_short = abort(books, id, &handle, false);
             books.count(if cut_short { "abort won" } else { "abort after completion" });
-            record(books, id, handle.await, cut_short);
+            join(books, id, handle, cut_short).await;
         }
-        Fate::Await => record(books, id, handle.await, false),
+        Fate::Await => join(books, id, handle, false).await,
         Fate::Detach => drop(handle),
         Fate::Register => {
             books.registry.borrow_mut().insert(id, handle);
         }
     }
+}
+
+/// Awaits a handle and checks what it says. Awaited through a reference, so the handle (and with
+/// it the task) is still alive during the checks: a future the runtime kept in its task instead
+/// of dropping it would still be counted as alive.
+async fn join(books: &Books, id: usize, mut handle: JoinHandle<Output>, cut_short: bool) {
+    let result = (&mut handle).await;
+    record(books, id, result, cut_short);
+    drop(handle);
 }
 
 /// Checks what an awaited handle said against what the task's future did, and against an abort
@@ -411,11 +420,11 @@ fn record(books: &Books, id: usize, result: Result<Output, JoinError>, cut_short
 
 /// Aborts registered task `id`, if it is registered; true if that cut it short (it was not
 /// finished), in which case its handle must say `Cancelled`.
-fn abort_registered(books: &Books, id: usize) -> bool {
+fn abort_registered(books: &Books, id: usize, by_itself: bool) -> bool {
     // Taken out of the registry while it aborts: the registry is not borrowed while a future
     // is dropped, whatever that drop does.
     let Some(handle) = books.registry.borrow_mut().remove(&id) else { return false };
-    let cut_short = abort(&handle);
+    let cut_short = abort(books, id, &handle, by_itself);
     books.registry.borrow_mut().insert(id, handle);
     if cut_short {
         books.aborted_pending.borrow_mut().insert(id);
@@ -423,11 +432,16 @@ fn abort_registered(books: &Books, id: usize) -> bool {
     cut_short
 }
 
-/// Aborts a task; true if it was not finished, so that the abort must win.
-fn abort(handle: &JoinHandle<Output>) -> bool {
+/// Aborts task `id` (from inside itself if `by_itself`); true if it was not finished, so that
+/// the abort must win.
+fn abort(books: &Books, id: usize, handle: &JoinHandle<Output>, by_itself: bool) -> bool {
     let pending = !handle.is_finished();
     handle.abort();
     assert!(handle.is_finished(), "an aborted task is finished at once");
+    // A task aborting itself is in its poll, its future out of the task until the poll ends.
+    if pending && !by_itself {
+        assert_eq!(books.drops[id].get(), 1, "an aborted task's future is dropped at once");
+    }
     pending
 }
 
@@ -455,7 +469,7 @@ async fn body(mut guard: Guard, kind: Kind, mut rng: Rng) -> Output {
         Kind::AbortOther => {
             // One of the last few registered: likely still pending.
             let victim = books.registry.borrow().range(..id).rev().nth(rng.below(8)).map(|(&id, _)| id);
-            if victim.is_some_and(|victim| abort_registered(&books, victim)) {
+            if victim.is_some_and(|victim| abort_registered(&books, victim, false)) {
                 books.count("aborted by another task");
             }
             yield_now().await;
@@ -465,7 +479,7 @@ async fn body(mut guard: Guard, kind: Kind, mut rng: Rng) -> Output {
             // all if the driver has already taken the registry back for the end.
             for _ in 0..8 {
                 yield_now().await;
-                if abort_registered(&books, id) {
+                if abort_registered(&books, id, true) {
                     books.count("aborted itself");
                     yield_now().await;
                     unreachable!("task {id} was polled after aborting itself");
@@ -495,8 +509,8 @@ async fn drive(books: Rc<Books>) {
     let registered = std::mem::take(&mut *books.registry.borrow_mut());
     for (id, handle) in registered {
         let (_, kind, _) = plan(books.seed, id);
-        let cut_short = (kind == Kind::Forever || rng.below(2) == 0) && abort(&handle);
-        record(&books, id, handle.await, cut_short);
+        let cut_short = (kind == Kind::Forever || rng.below(2) == 0) && abort(&books, id, &handle, false);
+        join(&books, id, handle, cut_short).await;
     }
     books.driver_done.set(true);
 }
@@ -566,7 +580,7 @@ fn stress(seed: u64) {
 
     let tally = books.tally.borrow();
     println!("{spawned} tasks in {took:?}: {completed} completed, {cancelled} cancelled; {tally:?}");
-    // The mix reaches every kind of abort: each has thousands of chances, so none is luck.
+    // The mix reaches every kind of abort, each hundreds of times or more (see the summary).
     for what in [
         "abort won",
         "abort after completion",
