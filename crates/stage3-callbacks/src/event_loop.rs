@@ -306,7 +306,7 @@ impl EventLoop {
                 if std::mem::take(&mut state.stopping) {
                     return Ok(());
                 }
-                let remotes_alive = Arc::strong_count(&self.inner.remote) > 1;
+                let remotes_alive = self.inner.remote.has_handles();
                 if state.ready.is_empty()
                     && state.timers.is_empty()
                     && state.sources.is_empty()

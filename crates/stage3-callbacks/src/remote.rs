@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use polling::Poller;
@@ -24,12 +24,19 @@ pub(crate) struct RemoteQueue {
     queue: Mutex<VecDeque<SendCallback>>,
     /// Set when the loop is dropped: nothing would ever run what is sent after that.
     closed: AtomicBool,
+    /// Live [`RemoteHandle`]s: while any exists, `run` waits for what it may send.
+    handles: AtomicUsize,
 }
 
 impl RemoteQueue {
     /// Everything sent so far, oldest first.
     pub(crate) fn take(&self) -> Vec<SendCallback> {
         self.queue.lock().expect("remote queue").drain(..).collect()
+    }
+
+    /// Whether any [`RemoteHandle`] is alive (one might still send work).
+    pub(crate) fn has_handles(&self) -> bool {
+        self.handles.load(Ordering::SeqCst) > 0
     }
 
     /// The loop is gone: refuse what is sent from now on.
@@ -41,7 +48,9 @@ impl RemoteQueue {
 /// A `Send` handle for scheduling callbacks on a loop from other threads (asyncio's
 /// `call_soon_threadsafe`). The callback is queued, then the poller is woken with `notify`, so a
 /// loop blocked in `epoll_wait` returns at once and runs it.
-#[derive(Clone)]
+///
+/// The loop keeps running while a handle is alive; dropping the last one wakes it, so that a loop
+/// with nothing else to wait for can see that and return.
 pub struct RemoteHandle {
     /// Only used to interrupt the wait.
     poller: Arc<Poller>,
@@ -55,6 +64,7 @@ pub struct LoopClosed;
 
 impl RemoteHandle {
     pub(crate) fn new(poller: Arc<Poller>, remote: Arc<RemoteQueue>) -> RemoteHandle {
+        remote.handles.fetch_add(1, Ordering::SeqCst);
         RemoteHandle { poller, remote }
     }
 
@@ -99,13 +109,30 @@ impl WeakRemoteHandle {
         let (Some(poller), Some(remote)) = (self.poller.upgrade(), self.remote.upgrade()) else {
             return Err(LoopClosed);
         };
-        RemoteHandle { poller, remote }.call_soon_threadsafe(callback)
+        RemoteHandle::new(poller, remote).call_soon_threadsafe(callback)
     }
 }
 
 impl fmt::Debug for WeakRemoteHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakRemoteHandle").finish_non_exhaustive()
+    }
+}
+
+impl Clone for RemoteHandle {
+    fn clone(&self) -> Self {
+        RemoteHandle::new(Arc::clone(&self.poller), Arc::clone(&self.remote))
+    }
+}
+
+impl Drop for RemoteHandle {
+    fn drop(&mut self) {
+        // The last handle gone: a loop asleep only because of it would otherwise sleep forever.
+        // (The count, not `Arc::strong_count`: two last handles dropped at once on two threads
+        // could each see the other's and neither wake the loop.)
+        if self.remote.handles.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let _ = self.poller.notify();
+        }
     }
 }
 

@@ -170,6 +170,26 @@ fn a_remote_handle_keeps_the_loop_waiting_until_dropped() {
 }
 
 #[test]
+fn dropping_the_last_remote_handle_on_another_thread_wakes_the_loop() {
+    // The loop's only reason to wait is the handle; the other thread drops it without sending
+    // anything, while the loop sleeps. Before the fix the loop slept on forever: nothing woke it
+    // to see that the handle was gone. The loop runs on its own thread so that a regression fails
+    // this test (after a generous minute) instead of hanging it.
+    let (handles, handle) = std::sync::mpsc::channel();
+    let (finished, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let lp = EventLoop::new().unwrap();
+        handles.send(lp.remote()).unwrap();
+        lp.run().unwrap();
+        finished.send(()).unwrap();
+    });
+    let remote = handle.recv().unwrap();
+    std::thread::sleep(ms(50)); // most likely asleep in `wait` by now; either way it must end
+    drop(remote);
+    assert!(done.recv_timeout(Duration::from_secs(60)).is_ok(), "the loop never noticed");
+}
+
+#[test]
 fn a_remote_handle_is_refused_once_the_loop_is_gone() {
     let lp = EventLoop::new().unwrap();
     let remote = lp.remote();
