@@ -71,6 +71,7 @@ pub fn install() -> io::Result<()> {
     installed.map_err(|kind| io::Error::new(kind, "cannot install the Ctrl-C handler"))
 }
 
+// ANCHOR: watch
 /// The watcher thread: the first SIGINT stops the crawl, the second the process.
 fn watch(set: SigSet) {
     if set.wait().is_err() {
@@ -90,6 +91,7 @@ fn watch(set: SigSet) {
         std::process::exit(EXIT_INTERRUPTED.into());
     }
 }
+// ANCHOR_END: watch
 
 /// Whether Ctrl-C has been pressed. Stays true for the rest of the process.
 pub fn requested() -> bool {

@@ -79,6 +79,7 @@ fn register(unblock: Unblocker) -> Registration {
     Registration { id, fired }
 }
 
+// ANCHOR: shut_down
 /// On Ctrl-C, shuts `stream` down, both ways: a `read` blocked on it returns 0 bytes and a `write`
 /// an error, and the thread is free to see that the crawl is over.
 pub fn shut_down_on_interrupt(stream: &TcpStream) -> std::io::Result<Registration> {
@@ -88,6 +89,7 @@ pub fn shut_down_on_interrupt(stream: &TcpStream) -> std::io::Result<Registratio
         let _ = handle.shutdown(Shutdown::Both);
     })))
 }
+// ANCHOR_END: shut_down
 
 /// On Ctrl-C, kills the child process `pid` (the terminal's Ctrl-C reaches it anyway, but a
 /// `kill -INT` of the parent alone would not).

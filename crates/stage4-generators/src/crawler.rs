@@ -35,6 +35,7 @@ pub fn crawl(config: &Config) -> Report {
             Task::spawn_traced(&event_loop, worker, config.trace)
         })
         .collect();
+    // ANCHOR: interrupt
     // Ctrl-C: stop the loop from the watcher thread, as stage 3 does.
     let remote = event_loop.remote().downgrade();
     let _hook = interrupt::on_interrupt(move || {
@@ -51,6 +52,7 @@ pub fn crawl(config: &Config) -> Report {
         }
         event_loop.run().expect("the event loop failed");
     }
+    // ANCHOR_END: interrupt
     drop(workers);
     let shared = Rc::into_inner(shared).expect("every worker has returned");
     shared.frontier.into_inner().into_report()
