@@ -170,7 +170,7 @@ pub fn output_within_hang_guard(mut child: std::process::Child, what: &str) -> s
 }
 
 // ---------------------------------------------------------------------------------------------
-// Release builds of chosen packages (used by tests/soak.rs)
+// Release builds of chosen packages, and a child's peak memory (used by tests/soak.rs)
 
 /// The directory with release builds of the binaries of `packages`, built now (a no-op when they
 /// are fresh), for a test that should run optimised code. Unlike [`release_bin`], without the
@@ -182,4 +182,13 @@ pub fn release_bins(packages: &[&str]) -> PathBuf {
     let status = build.status().expect("cannot run cargo build");
     assert!(status.success(), "cargo build --release of {packages:?} failed");
     profile_dir(true)
+}
+
+/// The peak resident memory of a live process in KiB, from `VmHWM` in `/proc/PID/status` (a
+/// high-water mark: it never goes down); `None` once the process has exited, when its `/proc`
+/// entry no longer has memory figures.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    Some(line.trim().trim_end_matches("kB").trim().parse().expect("VmHWM in kB"))
 }

@@ -8,6 +8,8 @@
 //!   link spelling a crawler must handle (relative, `../`, absolute, full URL, fragments, odd
 //!   quoting) and every link it must refuse (mailto, other hosts, https);
 //! - **redirects**: a chain, a loop and one that leaves the site;
+//! - **foreign links** (opt-in, [`SiteConfig::foreign`]): links and redirects to *other* running
+//!   sites, so a test can check from their counters that a crawler never went there;
 //! - **faults** ([`FAULT_PATHS`]): connections that reset, truncate, trickle, stay silent, send
 //!   garbage or far too much, and responses in framings a naive client gets wrong;
 //! - **latency**: every response waits [`SiteConfig::latency`] before its first byte, so a
@@ -64,6 +66,12 @@ pub struct SiteConfig {
     pub seed: u64,
     /// Whether `/fault/` and the fault paths exist; when off they are plain 404s.
     pub faults: bool,
+    /// Full URLs of other sites, e.g. another `RunningSite`'s [`url`](RunningSite::url). When
+    /// there are any, the index links `/foreign`, a page linking each of them directly and
+    /// through a redirect, `/redirect/foreign/{n}` (302 to the n-th, exactly as given). A crawler
+    /// confined to this site follows none of them, and the other sites' counters prove it.
+    /// Empty by default, and then the site is exactly as without this field.
+    pub foreign: Vec<String>,
 }
 
 impl Default for SiteConfig {
@@ -76,6 +84,7 @@ impl Default for SiteConfig {
             latency: Duration::from_millis(20),
             seed: 1,
             faults: true,
+            foreign: Vec::new(),
         }
     }
 }
@@ -84,10 +93,17 @@ impl Default for SiteConfig {
 /// Starts the site: binds now (so a bad address is an error here, not later), then serves on a
 /// dedicated thread until the returned [`RunningSite`] is dropped.
 ///
+/// A [`foreign`](SiteConfig::foreign) URL that could break out of an HTML attribute or a header
+/// line (a quote, a space, a line break, ...) is an `InvalidInput` error.
+///
 /// The server is a tokio *current-thread* runtime on that one thread. One thread is plenty for a
 /// fixture, and it makes the connection counters exact: a connection's task gives up its slot in
 /// the same uninterrupted run that sends its last byte, before the accept loop can run again.
 pub fn spawn(config: SiteConfig) -> io::Result<RunningSite> {
+    // The URLs go into `href="..."` and a `Location:` line as they are: refuse what would not fit.
+    if let Some(bad) = config.foreign.iter().find(|url| !server::fits_in_attribute(url)) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unusable foreign URL {bad:?}")));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     // Creating a tokio socket registers it with the runtime's I/O driver, so it must happen
     // "inside" the runtime; `enter` makes that so without running anything yet.

@@ -37,6 +37,10 @@ struct Args {
     /// Serve /fault/ and the fault paths as plain 404s.
     #[arg(long)]
     no_faults: bool,
+    /// The URL of another site for /foreign to link to and /redirect/foreign/N to redirect to;
+    /// repeat it for more.
+    #[arg(long, value_name = "URL")]
+    foreign: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -50,9 +54,15 @@ fn main() -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         seed: args.seed,
         faults: !args.no_faults,
+        foreign: args.foreign,
     };
     let site = match site::spawn(config) {
         Ok(site) => site,
+        // A foreign URL the site cannot put into a page: a usage error, like a bad flag.
+        Err(err) if err.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("site: {err}");
+            return ExitCode::from(2);
+        }
         Err(err) => {
             eprintln!("site: cannot listen on {}:{}: {err}", args.host, args.port);
             return ExitCode::FAILURE;

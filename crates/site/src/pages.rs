@@ -117,15 +117,36 @@ pub(crate) fn index(config: &SiteConfig) -> String {
     );
     // Same server, other host name: a crawler confined to the start host must not follow it.
     items.push(format!("http://localhost:{}/page/0", config.port));
+    if !config.foreign.is_empty() {
+        items.push("/foreign".to_owned());
+    }
     if config.faults {
         items.push("/fault/".to_owned());
     }
-    for href in &items {
+    link_list(&mut html, &items);
+    html.push_str(TAIL);
+    html
+}
+
+/// `/foreign` (only when [`SiteConfig::foreign`] is not empty): every other site, linked
+/// directly and then through this site's redirect to it. Both are bait for a crawler that should
+/// stay home: the direct link tests its link filter, the redirect its check of `Location`.
+pub(crate) fn foreign(config: &SiteConfig) -> String {
+    let mut html = head("Other sites");
+    html.push_str("<h1>Other sites</h1>\n<p>None of these is this site.</p>\n<ul>\n");
+    let redirects = (0..config.foreign.len()).map(|n| format!("/redirect/foreign/{n}"));
+    let items: Vec<String> = config.foreign.iter().cloned().chain(redirects).collect();
+    link_list(&mut html, &items);
+    html.push_str(TAIL);
+    html
+}
+
+/// One `<li>` per link, each showing its own address, then the end of the list.
+fn link_list(html: &mut String, hrefs: &[String]) {
+    for href in hrefs {
         let _ = writeln!(html, "<li><a href=\"{href}\">{href}</a></li>");
     }
     html.push_str("</ul>\n");
-    html.push_str(TAIL);
-    html
 }
 
 /// Page `n` (which must be `< config.pages`). `host` is what full-URL links point at: the `Host`

@@ -133,6 +133,14 @@ pub(crate) fn route(config: &SiteConfig, method: &str, path: &str, host: &str) -
                 && (1..=5).contains(&k)
             {
                 chain(k, host)
+            } else if path == "/foreign" && !config.foreign.is_empty() {
+                Response::html(200, pages::foreign(config))
+            } else if let Some(n) = number_after(path, "/redirect/foreign/")
+                && let Some(url) = config.foreign.get(n)
+            {
+                // The Location is the URL exactly as configured: how to resolve it is the
+                // crawler's job, and whether to follow it its decision.
+                Response::redirect(302, url.clone())
             } else if config.faults
                 && let Some(reply) = faults::route(path)
             {

@@ -204,14 +204,15 @@ fn parse_head(buf: &[u8]) -> Option<Head> {
 /// address. The check keeps a hostile `Host` from breaking out of an HTML attribute.
 fn link_host(host: Option<&str>, addr: SocketAddr) -> String {
     match host {
-        Some(host)
-            if !host.is_empty()
-                && host.bytes().all(|b| b.is_ascii_graphic() && !b"\"'<>\\`".contains(&b)) =>
-        {
-            host.to_owned()
-        }
+        Some(host) if fits_in_attribute(host) => host.to_owned(),
         _ => addr.to_string(),
     }
+}
+
+/// Whether `text` can go between the quotes of an HTML attribute, and into a header line, as it
+/// is: not empty, printable ASCII, no quote, angle bracket, backslash or backtick.
+pub(crate) fn fits_in_attribute(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic() && !b"\"'<>\\`".contains(&b))
 }
 
 /// Sends an ordinary response and closes the connection cleanly.

@@ -9,6 +9,7 @@ mod concurrency;
 mod counters;
 mod endless;
 mod faults;
+mod foreign;
 mod lifecycle;
 mod pages;
 mod routes;
