@@ -95,7 +95,7 @@ fn wait_until(crawler: &mut Child, what: &str, mut done: impl FnMut() -> bool) {
         if let Some(status) = crawler.try_wait().unwrap() {
             panic!("the crawler exited ({status}) before {what}");
         }
-        if let Some(peak) = peak_kib(crawler.id())
+        if let Some(peak) = peak_rss_kib(crawler.id())
             && peak > RUNAWAY_KIB
         {
             let _ = crawler.kill();
@@ -105,13 +105,6 @@ fn wait_until(crawler: &mut Child, what: &str, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-/// The peak resident memory of a process in KiB; `None` once it has exited.
-fn peak_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
-    Some(line.trim().trim_end_matches("kB").trim().parse().expect("VmHWM in kB"))
 }
 
 /// Crawls `paths` of `site` plus the gate with `stage` (and `mode`, for stage 1); returns the
@@ -134,7 +127,7 @@ fn crawl(stage: &str, mode: Option<&str>, site: &site::RunningSite, paths: &[&st
             && counters.requests() == requests + paths.len() as u64
             && counters.open_connections() == 0
     });
-    let peak = peak_kib(crawler.id()).expect("the gate holds the crawler alive");
+    let peak = peak_rss_kib(crawler.id()).expect("the gate holds the crawler alive");
     open(held.expect("the gate connection"));
     let what = format!("{stage} {mode:?}");
     let output = output_within_hang_guard(crawler, &what);
