@@ -44,6 +44,10 @@ use nix::sys::signal::{SigSet, Signal};
 /// that Ctrl-C killed, so scripts see the same status whether or not the program caught it.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// The name of the thread that waits for SIGINT (as `/proc/PID/task/TID/comm` shows it), so that
+/// the tour can leave it out when it counts a crawl's threads.
+pub const WATCHER_THREAD: &str = "sigint";
+
 /// Set once, by the watcher thread, when the first SIGINT arrives.
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// What the running crawl asked to be done on Ctrl-C (at most one crawl runs per process).
@@ -64,7 +68,7 @@ pub fn install() -> io::Result<()> {
         let mut set = SigSet::empty();
         set.add(Signal::SIGINT);
         set.thread_block().map_err(|errno| io::Error::from(errno).kind())?;
-        let watcher = std::thread::Builder::new().name("sigint".into()).spawn(move || watch(set));
+        let watcher = std::thread::Builder::new().name(WATCHER_THREAD.into()).spawn(move || watch(set));
         // Detached on purpose: it sleeps in `sigwait` for the life of the process.
         watcher.map(drop).map_err(|e| e.kind())
     });

@@ -88,7 +88,16 @@ fn children_cpu() -> Result<Duration, String> {
     Ok(Duration::from_micros(micros(usage.user_time()) + micros(usage.system_time())))
 }
 
-/// Threads of a live process (0 once it is gone).
+/// Threads of a live process (0 once it is gone) that take part in the crawl: the Ctrl-C watcher
+/// every stage binary starts (`crawl::interrupt`) only sleeps in `sigwait`, and counting it would
+/// hide that stages 2 to 6 crawl on one thread.
 fn thread_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |dir| dir.count())
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .filter_map(Result::ok)
+        .filter(|task| {
+            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            name.trim_end() != crawl::interrupt::WATCHER_THREAD
+        })
+        .count()
 }
