@@ -88,16 +88,23 @@ fn children_cpu() -> Result<Duration, String> {
     Ok(Duration::from_micros(micros(usage.user_time()) + micros(usage.system_time())))
 }
 
-/// Threads of a live process (0 once it is gone) that take part in the crawl: the Ctrl-C watcher
-/// every stage binary starts (`crawl::interrupt`) only sleeps in `sigwait`, and counting it would
-/// hide that stages 2 to 6 crawl on one thread.
+/// Threads of a live process (0 once it is gone) that take part in the crawl.
+///
+/// Left out: the Ctrl-C watcher every stage binary starts (`crawl::interrupt`), which only sleeps
+/// in `sigwait` (counting it would hide that stages 2 to 6 crawl on one thread); and a thread in
+/// the instant between its birth and its naming, when it still shows its creator's name (every
+/// thread in this project is named, so the next sample counts it, and the watcher is never
+/// counted even while it is being born).
 fn thread_count(pid: u32) -> usize {
+    let comm = |path: std::path::PathBuf| std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+    let main_name = comm(format!("/proc/{pid}").into());
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
     tasks
         .filter_map(Result::ok)
         .filter(|task| {
-            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            name.trim_end() != crawl::interrupt::WATCHER_THREAD
+            let is_main = task.file_name().to_str() == Some(pid.to_string().as_str());
+            let name = comm(task.path());
+            is_main || (name != main_name && name.trim_end() != crawl::interrupt::WATCHER_THREAD)
         })
         .count()
 }
