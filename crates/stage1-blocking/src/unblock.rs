@@ -82,12 +82,11 @@ fn register(unblock: Unblocker) -> Registration {
 // ANCHOR: shut_down
 /// On Ctrl-C, shuts `stream` down, both ways: a `read` blocked on it returns 0 bytes and a `write`
 /// an error, and the thread is free to see that the crawl is over.
-pub fn shut_down_on_interrupt(stream: &TcpStream) -> std::io::Result<Registration> {
-    // A second handle on the same socket (`dup`), so the registry does not own the thread's.
-    let handle = stream.try_clone()?;
-    Ok(register(Box::new(move || {
-        let _ = handle.shutdown(Shutdown::Both);
-    })))
+pub fn shut_down_on_interrupt(stream: &Arc<TcpStream>) -> Registration {
+    let stream = Arc::clone(stream);
+    register(Box::new(move || {
+        let _ = stream.shutdown(Shutdown::Both);
+    }))
 }
 // ANCHOR_END: shut_down
 
