@@ -71,9 +71,7 @@ fn an_unreachable_root_is_one_line_and_exit_status_1() {
         (&[unresolvable], "error dns (1 try)"),
         (&[closed.as_str(), unresolvable], "error dns (1 try)"),
     ];
-    let mut runs: Vec<(&str, Vec<&str>)> =
-        STAGE1_MODES.iter().map(|mode| ("stage1-blocking", vec!["--mode", mode])).collect();
-    runs.extend(STAGE_BINS[1..].iter().map(|stage| (*stage, vec![])));
+    let runs = stage_runs();
     for (stage, mode) in &runs {
         for (roots, row) in cases {
             let output = Command::new(bin(stage))

@@ -105,16 +105,13 @@ fn check(sites: &Sites, report: &str, what: &str) {
 fn no_stage_leaves_the_host_it_started_on() {
     let sites = sites();
     let mut runs: Vec<(String, Vec<&str>)> = Vec::new();
-    for stage in STAGE_BINS {
-        let modes: &[&str] = if *stage == "stage1-blocking" { STAGE1_MODES } else { &[""] };
-        for mode in modes {
-            for lenient in [false, true] {
-                let mut flags = if mode.is_empty() { vec![] } else { vec!["--mode", mode] };
-                if lenient {
-                    flags.push("--lenient");
-                }
-                runs.push((stage.to_string(), flags));
+    for (stage, mode) in stage_runs() {
+        for lenient in [false, true] {
+            let mut flags = mode.clone();
+            if lenient {
+                flags.push("--lenient");
             }
+            runs.push((stage.to_string(), flags));
         }
     }
     let mut first: Option<(String, String)> = None;

@@ -33,9 +33,7 @@ fn ctrl_c_stops_every_stage_with_a_report_and_status_130() {
     let site = site::spawn(site::SiteConfig { latency: Duration::from_millis(200), ..Default::default() })
         .expect("start the fixture site");
     let silent = format!("{}fault/silent", site.url());
-    let mut runs: Vec<(&str, Vec<&str>)> =
-        STAGE1_MODES.iter().map(|mode| ("stage1-blocking", vec!["--mode", mode])).collect();
-    runs.extend(STAGE_BINS[1..].iter().map(|stage| (*stage, vec![])));
+    let runs = stage_runs();
 
     for (stage, extra) in runs {
         let what = format!("{stage} {extra:?}");

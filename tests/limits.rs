@@ -107,16 +107,16 @@ fn wait_until(crawler: &mut Child, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Crawls `paths` of `site` plus the gate with `stage` (and `mode`, for stage 1); returns the
+/// Crawls `paths` of `site` plus the gate with `stage` (and `mode`'s flags, for stage 1); returns the
 /// crawler's peak memory in KiB, measured while the gate holds, and its report.
-fn crawl(stage: &str, mode: Option<&str>, site: &site::RunningSite, paths: &[&str]) -> (u64, String) {
+fn crawl(stage: &str, mode: &[&str], site: &site::RunningSite, paths: &[&str]) -> (u64, String) {
     let gate = Gate::new();
     let mut command = Command::new(bin(stage));
     command.args(paths.iter().map(|path| format!("{}{}", site.url(), &path[1..])));
     // The gate last: a sequential crawl fetches the roots in order, and must have met the endless
     // faults before the gate holds it.
     command.arg(gate.url()).args(["-q", "--timeout", "10", "--max-body", &MAX_BODY.to_string()]);
-    command.args(mode.map(|mode| ["--mode", mode]).iter().flatten());
+    command.args(mode);
     let requests = site.counters().requests();
     let mut crawler = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start");
     let mut held = None;
@@ -140,29 +140,23 @@ fn crawl(stage: &str, mode: Option<&str>, site: &site::RunningSite, paths: &[&st
 #[test]
 fn endless_responses_are_cut_off_at_the_limit_in_every_stage() {
     let site = small_site(true);
-    for stage in STAGE_BINS {
-        let modes: Vec<Option<&str>> = match *stage {
-            "stage1-blocking" => STAGE1_MODES.iter().copied().map(Some).collect(),
-            _ => vec![None],
-        };
-        for mode in modes {
-            let what = format!("{stage} {mode:?}");
-            let (tiny_peak, _) = crawl(stage, mode, &site, &[]);
-            let (peak, report) = crawl(stage, mode, &site, &ENDLESS);
-            for path in ENDLESS {
-                assert_eq!(row(&report, &site, path), Some("error too-large (1 try)"), "{what}\n{report}");
-            }
-            assert_eq!(crawl::report::counts(&report), Some((3, 2)), "{what}: urls, errors\n{report}");
-            // In `processes` mode the fetches, and their buffers, are in child processes that
-            // are gone by now; they run the same `fetch` that the other modes measure here.
-            if mode != Some("processes") {
-                let extra = peak.saturating_sub(tiny_peak);
-                assert!(
-                    extra <= MAX_EXTRA_PEAK_KIB,
-                    "{what}: peaked {extra} KiB above a tiny crawl ({tiny_peak} KiB), limit {MAX_BODY} B"
-                );
-            }
-            eprintln!("{what}: peak {peak} KiB, tiny crawl {tiny_peak} KiB");
+    for (stage, mode) in stage_runs() {
+        let what = format!("{stage} {mode:?}");
+        let (tiny_peak, _) = crawl(stage, &mode, &site, &[]);
+        let (peak, report) = crawl(stage, &mode, &site, &ENDLESS);
+        for path in ENDLESS {
+            assert_eq!(row(&report, &site, path), Some("error too-large (1 try)"), "{what}\n{report}");
         }
+        assert_eq!(crawl::report::counts(&report), Some((3, 2)), "{what}: urls, errors\n{report}");
+        // In `processes` mode the fetches, and their buffers, are in child processes that
+        // are gone by now; they run the same `fetch` that the other modes measure here.
+        if !mode.contains(&"processes") {
+            let extra = peak.saturating_sub(tiny_peak);
+            assert!(
+                extra <= MAX_EXTRA_PEAK_KIB,
+                "{what}: peaked {extra} KiB above a tiny crawl ({tiny_peak} KiB), limit {MAX_BODY} B"
+            );
+        }
+        eprintln!("{what}: peak {peak} KiB, tiny crawl {tiny_peak} KiB");
     }
 }

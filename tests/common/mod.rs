@@ -19,6 +19,13 @@ pub const STAGE_BINS: &[&str] = &[
 /// Stage 1's modes, as `--mode` takes them.
 pub const STAGE1_MODES: &[&str] = &["sequential", "threads", "pool", "processes"];
 
+/// Every stage binary once for each of its modes, with the flags that choose the mode (none for
+/// stages 2 to 6): what "in every stage and every stage-1 mode" runs.
+pub fn stage_runs() -> Vec<(&'static str, Vec<&'static str>)> {
+    let stage1 = STAGE1_MODES.iter().map(|mode| ("stage1-blocking", vec!["--mode", *mode]));
+    stage1.chain(STAGE_BINS[1..].iter().map(|stage| (*stage, vec![]))).collect()
+}
+
 /// The path of an example binary of a stage crate (built by [`bin`] with the binaries).
 pub fn example(name: &str) -> PathBuf {
     bin("examples").join(name)

@@ -122,7 +122,8 @@ fn thread_per_url(config: &Config) -> Report {
                 join(alive.remove(&id));
             }
             spawned += 1;
-            let (shared, exited, url) = (&shared, exited.clone(), job.url.clone());
+            // A copy of the job, for the record if no thread can be started for it.
+            let (shared, exited, refused) = (&shared, exited.clone(), job.clone());
             let started =
                 thread::Builder::new().name(format!("url-{spawned}")).spawn_scoped(scope, move || {
                     let fetched = fetch(&job.url, config);
@@ -135,7 +136,10 @@ fn thread_per_url(config: &Config) -> Report {
                 }
                 // The OS refused another thread (a process or system limit): the URL fails, as a
                 // row in the report, rather than the crawl.
-                Err(e) => shared.complete(Job { url: url.clone(), redirects_left: 0 }, cannot_start(url, &e)),
+                Err(e) => {
+                    let fetched = cannot_start(refused.url.clone(), &e);
+                    shared.complete(refused, fetched);
+                }
             }
         }
         // The crawl is over; the scope joins whatever threads are still on their way out.

@@ -26,10 +26,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::ops::Deref;
 use std::rc::Rc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle as Thread;
 use std::time::{Duration, Instant};
+
+#[path = "../../../tests/support/stress.rs"]
+mod support;
 
 use stage3_callbacks::event_loop::EventLoop;
 use stage3_callbacks::remote::RemoteHandle;
@@ -37,6 +41,7 @@ use stage4_generators::coroutine::{Coroutine, Resume, Step};
 use stage4_generators::future::Future;
 use stage4_generators::task::{Cancelled, Task, tasks_alive};
 use stage4_generators::yield_from;
+use support::{Ledger, Rng, bump};
 
 /// How many tasks are spawned in all, children included.
 const TASKS: usize = 100_000;
@@ -48,48 +53,6 @@ const BATCH: usize = 256;
 const SEED: u64 = 0x5EED_0004;
 /// Far beyond a normal run (a few seconds): only a hang gets here.
 const WATCHDOG: Duration = Duration::from_secs(300);
-
-/// xorshift64*: a tiny PRNG, so that no dependency is needed and a seed replays.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed | 1) // xorshift's state must not be zero
-    }
-
-    /// Task `id`'s own stream: its choices do not depend on the order tasks happen to run in.
-    fn for_task(seed: u64, id: usize) -> Rng {
-        let mut rng = Rng::new(seed ^ (id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        rng.next(); // neighbouring ids start close together: stir once
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// One of `choices`, each as likely as its weight.
-    fn pick<T: Copy>(&mut self, choices: &[(usize, T)]) -> T {
-        let total = choices.iter().map(|(weight, _)| weight).sum();
-        let mut roll = self.below(total);
-        let mut choices = choices.iter();
-        loop {
-            let &(weight, choice) = choices.next().expect("roll below the total weight");
-            match roll.checked_sub(weight) {
-                Some(rest) => roll = rest,
-                None => return choice,
-            }
-        }
-    }
-}
 
 /// What the holder of a task does with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,17 +128,10 @@ struct Books {
     heard_cancel: Vec<Cell<u32>>,
     /// Cancelled themselves and returned in that same step.
     gave_up: RefCell<BTreeSet<usize>>,
-    /// How many times the coroutine was dropped (its guard's drops).
-    drops: Vec<Cell<u32>>,
-    /// The coroutine ran to its end (set by the guard as it drops).
-    completed: Vec<Cell<bool>>,
-    /// How many times the task's output was dropped.
-    outputs_dropped: Vec<Cell<u32>>,
-    /// How many times the output was taken from the task's future.
-    observed: Vec<Cell<u32>>,
-    /// Coroutines that ran to their end, dropped before it, and alive now.
-    completions: Cell<usize>,
-    cancellations: Cell<usize>,
+    /// Drops, completions and outputs of the coroutines (`observed`: the output was taken from
+    /// the task's future).
+    ledger: Ledger,
+    /// Coroutines alive now.
     live: Cell<usize>,
     /// Done when every task has been spawned and every coroutine dropped.
     all_done: Future<()>,
@@ -188,19 +144,14 @@ struct Books {
     /// The way to the helper threads, and the threads; both emptied at the end.
     helpers: RefCell<Vec<Sender<Job>>>,
     threads: RefCell<Vec<Thread<()>>>,
-    /// What happened, for the summary and the coverage checks.
-    tally: RefCell<BTreeMap<&'static str, usize>>,
 }
 
-impl Books {
-    fn count(&self, what: &'static str) {
-        *self.tally.borrow_mut().entry(what).or_default() += 1;
+impl Deref for Books {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        &self.ledger
     }
-}
-
-fn bump(cell: &Cell<u32>) -> u32 {
-    cell.set(cell.get() + 1);
-    cell.get()
 }
 
 /// Owned by each task's coroutine: its drop is the coroutine's drop.
@@ -214,10 +165,7 @@ struct Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         let books = &self.books;
-        bump(&books.drops[self.id]);
-        books.completed[self.id].set(self.completed);
-        let tally = if self.completed { &books.completions } else { &books.cancellations };
-        tally.set(tally.get() + 1);
+        books.future_dropped(self.id, self.completed);
         books.live.set(books.live.get() - 1);
         if books.live.get() == 0 && books.next_id.get() == TASKS {
             books.all_done.set_result(()).expect("the last coroutine drops once");
@@ -719,26 +667,10 @@ impl Coroutine for Driver {
     }
 }
 
-/// Runs `test` on a thread of its own and fails if it has not finished within `limit`: a lost
-/// done callback leaves a task waiting forever, and a failure says more than a hang.
-fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (finished, done) = mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        test();
-        drop(finished);
-    });
-    // Disconnected: the test returned or panicked; `join` tells which.
-    if let Err(RecvTimeoutError::Timeout) = done.recv_timeout(limit) {
-        panic!("still running after {limit:?}: a lost done callback?");
-    }
-    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-}
-
 #[test]
 fn a_hundred_thousand_tasks_set_from_other_threads_and_cancelled_at_random_leak_nothing() {
-    let seed = std::env::var("STRESS_SEED").map_or(SEED, |s| s.parse().expect("STRESS_SEED: a u64"));
-    println!("stress seed: {seed} (STRESS_SEED={seed} replays its choices)");
-    within(WATCHDOG, move || stress(seed));
+    let seed = support::seed(SEED);
+    support::within(WATCHDOG, "a lost done callback", move || stress(seed));
 }
 
 fn stress(seed: u64) {
@@ -761,12 +693,7 @@ fn stress(seed: u64) {
         started: cells(),
         heard_cancel: cells(),
         gave_up: RefCell::new(BTreeSet::new()),
-        drops: cells(),
-        completed: cells(),
-        outputs_dropped: cells(),
-        observed: cells(),
-        completions: Cell::new(0),
-        cancellations: Cell::new(0),
+        ledger: Ledger::new(TASKS),
         live: Cell::new(0),
         all_done: Future::new(&lp, "all done"),
         registry: RefCell::new(BTreeMap::new()),
@@ -774,7 +701,6 @@ fn stress(seed: u64) {
         next_ticket: Cell::new(0),
         helpers: RefCell::new(senders),
         threads: RefCell::new(threads),
-        tally: RefCell::new(BTreeMap::new()),
     });
 
     let driver = Driver {
@@ -791,35 +717,26 @@ fn stress(seed: u64) {
 
     let spawned = books.next_id.get();
     assert_eq!(spawned, TASKS);
+    books.check(spawned, "coroutine");
     for id in 0..spawned {
-        assert_eq!(books.drops[id].get(), 1, "task {id}'s coroutine dropped {} times", books.drops[id].get());
-        let completed = u32::from(books.completed[id].get());
-        let dropped = books.outputs_dropped[id].get();
-        assert_eq!(
-            dropped, completed,
-            "task {id} (completed: {completed}) had its output dropped {dropped} times"
-        );
-        assert!(books.observed[id].get() <= completed, "task {id}'s output taken without it completing");
         assert!(books.heard_cancel[id].get() <= 1, "task {id} heard Resume::Cancel twice");
     }
-    let (completed, cancelled) = (books.completions.get(), books.cancellations.get());
-    assert_eq!(completed + cancelled, spawned, "every coroutine either completed or was cancelled");
     assert_eq!(TICKETS.with(|tickets| tickets.borrow().len()), 0, "every set of every ticket arrived");
     assert!(books.registry.borrow().is_empty());
     assert_eq!(tasks_alive(), alive_before, "tasks still alive after the loop ran out of work");
 
     books.tally.borrow_mut().insert("second set refused", REFUSED.with(Cell::get));
-    let tally = books.tally.borrow();
-    println!("{spawned} tasks in {took:?}: {completed} completed, {cancelled} cancelled; {tally:?}");
     // The mix reaches every kind of cancel, each hundreds of times or more (see the summary).
-    for what in [
-        "cancel accepted",
-        "cancel after completion",
-        "cancelled by another task",
-        "cancelled itself",
-        "cancelled itself and returned",
-        "second set refused",
-    ] {
-        assert!(tally.get(what).copied().unwrap_or(0) > 0, "no case of {what:?} in this mix");
-    }
+    books.check_coverage(
+        spawned,
+        took,
+        &[
+            "cancel accepted",
+            "cancel after completion",
+            "cancelled by another task",
+            "cancelled itself",
+            "cancelled itself and returned",
+            "second set refused",
+        ],
+    );
 }

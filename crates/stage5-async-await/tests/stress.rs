@@ -23,16 +23,21 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle as Thread;
 use std::time::{Duration, Instant};
 
+#[path = "../../../tests/support/stress.rs"]
+mod support;
+
 use stage5_async_await::executor::tasks_alive;
 use stage5_async_await::{JoinError, JoinHandle, run, spawn, yield_now};
+use support::{Ledger, Rng, bump};
 
 /// How many tasks are spawned in all, children included.
 const TASKS: usize = 100_000;
@@ -44,42 +49,6 @@ const BATCH: usize = 256;
 const SEED: u64 = 0x5EED_0005;
 /// Far beyond a normal run (a few seconds): only a hang gets here.
 const WATCHDOG: Duration = Duration::from_secs(300);
-
-/// splitmix64: a tiny, good-enough PRNG, so that no dependency is needed and a seed replays.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    /// Task `id`'s own stream: its choices do not depend on the order tasks happen to run in.
-    fn for_task(seed: u64, id: usize) -> Rng {
-        Rng(seed ^ (id as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// One of `choices`, each as likely as its weight.
-    fn pick<T: Copy>(&mut self, choices: &[(usize, T)]) -> T {
-        let mut roll = self.below(choices.iter().map(|(weight, _)| weight).sum());
-        for &(weight, choice) in choices {
-            if roll < weight {
-                return choice;
-            }
-            roll -= weight;
-        }
-        unreachable!("roll below the total weight")
-    }
-}
 
 /// What happens to a task's `JoinHandle`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -147,17 +116,8 @@ struct Books {
     next_id: Cell<usize>,
     /// The task's future has been polled at least once.
     started: Vec<Cell<bool>>,
-    /// How many times the task's future was dropped (its guard's drops).
-    drops: Vec<Cell<u32>>,
-    /// The future ran to its end (set by the guard as it drops).
-    completed: Vec<Cell<bool>>,
-    /// How many times the task's output was dropped.
-    outputs_dropped: Vec<Cell<u32>>,
-    /// How many times an awaited handle gave the output.
-    observed: Vec<Cell<u32>>,
-    /// Futures that ran to their end, and futures dropped before it.
-    completions: Cell<usize>,
-    cancellations: Cell<usize>,
+    /// Drops, completions and outputs (`observed`: an awaited handle gave the output).
+    ledger: Ledger,
     /// Handles kept for aborting from inside tasks, by task id.
     registry: RefCell<BTreeMap<usize, JoinHandle<Output>>>,
     /// Registered tasks that an abort from inside a task cut short.
@@ -166,8 +126,6 @@ struct Books {
     helpers: RefCell<Vec<Sender<Job>>>,
     /// Set when the driver returns: a future dropped after that was cancelled by `run`'s end.
     driver_done: Cell<bool>,
-    /// How the aborts went, for the summary and the coverage checks.
-    tally: RefCell<BTreeMap<&'static str, usize>>,
 }
 
 impl Books {
@@ -179,28 +137,21 @@ impl Books {
             seed,
             next_id: Cell::new(0),
             started: cells(),
-            drops: cells(),
-            completed: cells(),
-            outputs_dropped: cells(),
-            observed: cells(),
-            completions: Cell::new(0),
-            cancellations: Cell::new(0),
+            ledger: Ledger::new(TASKS),
             registry: RefCell::new(BTreeMap::new()),
             aborted_pending: RefCell::new(BTreeSet::new()),
             helpers: RefCell::new(helpers),
             driver_done: Cell::new(false),
-            tally: RefCell::new(BTreeMap::new()),
         }
-    }
-
-    fn count(&self, what: &'static str) {
-        *self.tally.borrow_mut().entry(what).or_default() += 1;
     }
 }
 
-fn bump(cell: &Cell<u32>) -> u32 {
-    cell.set(cell.get() + 1);
-    cell.get()
+impl Deref for Books {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        &self.ledger
+    }
 }
 
 /// Owned by each task's future: its drop is the future's drop.
@@ -214,10 +165,7 @@ struct Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         let books = &self.books;
-        bump(&books.drops[self.id]);
-        books.completed[self.id].set(self.completed);
-        let tally = if self.completed { &books.completions } else { &books.cancellations };
-        tally.set(tally.get() + 1);
+        books.future_dropped(self.id, self.completed);
         if !self.completed && books.driver_done.get() {
             books.count("cancelled as run returned");
         }
@@ -494,7 +442,7 @@ async fn body(mut guard: Guard, kind: Kind, mut rng: Rng) -> Output {
 
 /// The main future: spawns every task in batches, settles each, then awaits the registered.
 async fn drive(books: Rc<Books>) {
-    let mut rng = Rng(books.seed);
+    let mut rng = Rng::new(books.seed);
     while books.next_id.get() < TASKS {
         let batch: Vec<Started> = std::iter::from_fn(|| start(&books)).take(BATCH).collect();
         // Zero to two turns: some tasks are pending when settled, some done, some unpolled.
@@ -515,28 +463,10 @@ async fn drive(books: Rc<Books>) {
     books.driver_done.set(true);
 }
 
-/// Runs `test` on a thread of its own and fails if it has not finished within `limit`: a lost
-/// wake hangs a task forever, and a failure says more than a hang.
-fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (finished, done) = mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        test();
-        drop(finished);
-    });
-    match done.recv_timeout(limit) {
-        // Disconnected: the test returned or panicked; `join` tells which.
-        Err(RecvTimeoutError::Disconnected) | Ok(()) => {
-            thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        }
-        Err(RecvTimeoutError::Timeout) => panic!("still running after {limit:?}: a lost wake?"),
-    }
-}
-
 #[test]
 fn a_hundred_thousand_tasks_woken_from_other_threads_and_aborted_at_random_leak_nothing() {
-    let seed = std::env::var("STRESS_SEED").map_or(SEED, |s| s.parse().expect("STRESS_SEED: a u64"));
-    println!("stress seed: {seed} (STRESS_SEED={seed} replays its choices)");
-    within(WATCHDOG, move || stress(seed));
+    let seed = support::seed(SEED);
+    support::within(WATCHDOG, "a lost wake", move || stress(seed));
 }
 
 fn stress(seed: u64) {
@@ -564,31 +494,20 @@ fn stress(seed: u64) {
 
     let spawned = books.next_id.get();
     assert_eq!(spawned, TASKS);
-    for id in 0..spawned {
-        assert_eq!(books.drops[id].get(), 1, "task {id}'s future dropped {} times", books.drops[id].get());
-        let completed = u32::from(books.completed[id].get());
-        let dropped = books.outputs_dropped[id].get();
-        assert_eq!(
-            dropped, completed,
-            "task {id} (completed: {completed}) had its output dropped {dropped} times"
-        );
-        assert!(books.observed[id].get() <= completed, "task {id}'s output seen without it completing");
-    }
-    let (completed, cancelled) = (books.completions.get(), books.cancellations.get());
-    assert_eq!(completed + cancelled, spawned, "every future either completed or was cancelled");
+    books.check(spawned, "future");
     assert_eq!(tasks_alive(), alive_before, "tasks still alive after run returned");
 
-    let tally = books.tally.borrow();
-    println!("{spawned} tasks in {took:?}: {completed} completed, {cancelled} cancelled; {tally:?}");
     // The mix reaches every kind of abort, each hundreds of times or more (see the summary).
-    for what in [
-        "abort won",
-        "abort after completion",
-        "aborted by another task",
-        "aborted itself",
-        "cancelled as run returned",
-        "polled before the event (spurious wake)",
-    ] {
-        assert!(tally.get(what).copied().unwrap_or(0) > 0, "no case of {what:?} in this mix");
-    }
+    books.check_coverage(
+        spawned,
+        took,
+        &[
+            "abort won",
+            "abort after completion",
+            "aborted by another task",
+            "aborted itself",
+            "cancelled as run returned",
+            "polled before the event (spurious wake)",
+        ],
+    );
 }
