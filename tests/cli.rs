@@ -49,6 +49,7 @@ fn help_lists_the_shared_flags() {
             "--lenient",
             "--timeout",
             "--max-body",
+            "--user-agent",
         ] {
             assert!(help.contains(flag), "{stage}: {flag}\n{help}");
         }

@@ -23,7 +23,7 @@ use nix::sys::resource::{Resource, getrlimit};
 use regex::Regex;
 use url::Url;
 
-use crate::http::Limits;
+use crate::http::{Limits, RequestOptions};
 use crate::interrupt;
 use crate::report::Report;
 use crate::rules::{self, Rules};
@@ -31,11 +31,15 @@ use crate::rules::{self, Rules};
 /// Exit status for command-line misuse (as BSD's `EX_USAGE` convention and clap use).
 pub const EXIT_USAGE: u8 = 2;
 
+/// The longest `--timeout` accepted: a day. Longer is surely a typo, and a deadline that far off
+/// would not fit every stage's clock arithmetic (`Instant + Duration` panics on overflow).
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
 /// Exit status when no root could be reached, so a script can tell "the site is down" from "the
 /// site has broken links" (status 0, failures as rows).
 pub const EXIT_UNREACHABLE: u8 = 1;
 
-/// The flags of the crawl contract (DESIGN.md), identical in every stage.
+/// The flags every stage takes, identical in every stage (the README's "What every stage promises").
 #[derive(Clone, Debug, Args)]
 pub struct CrawlArgs {
     /// Root URLs to crawl; without a scheme, http:// is assumed
@@ -65,6 +69,9 @@ pub struct CrawlArgs {
     /// Largest response body accepted, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT_MAX_BODY)]
     pub max_body: usize,
+    /// The User-Agent header sent with every request
+    #[arg(long, value_name = "TEXT", default_value = RequestOptions::DEFAULT_USER_AGENT)]
+    pub user_agent: String,
     /// Show the stage's waiting on stderr
     #[arg(long)]
     pub trace: bool,
@@ -117,6 +124,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Cap on URLs crawled.
     pub max_pages: Option<usize>,
+    /// What every request carries besides its URL, handed to `http::encode_request`.
+    pub request: RequestOptions,
     /// Size limits handed to the HTTP decoder.
     pub limits: Limits,
     /// `--trace`: the stage prints its waiting on stderr.
@@ -152,9 +161,13 @@ impl Config {
         if args.max_tries == 0 {
             return Err("--max-tries must be at least 1".into());
         }
-        if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 86_400.0) {
-            return Err(format!("--timeout {} must be a number of seconds above 0", args.timeout));
+        if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= MAX_TIMEOUT_SECS) {
+            return Err(format!(
+                "--timeout {} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS} (a day)",
+                args.timeout
+            ));
         }
+        let request = RequestOptions::new(&args.user_agent)?;
         let verbosity = match (args.quiet, args.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, true) => Verbosity::Verbose,
@@ -168,6 +181,7 @@ impl Config {
             max_tries: args.max_tries,
             timeout: Duration::from_secs_f64(args.timeout),
             max_pages: args.max_pages,
+            request,
             limits: Limits { max_body: args.max_body, ..Limits::default() },
             trace: args.trace,
             verbosity,
@@ -324,6 +338,8 @@ mod tests {
             (&["h", "--max-tries", "0"][..], "--max-tries"),
             (&["h", "--timeout", "0"][..], "--timeout"),
             (&["h", "--timeout", "nan"][..], "--timeout"),
+            (&["h", "--timeout", "86401"][..], "at most 86400"),
+            (&["h", "--user-agent", "a\r\nb: c"][..], "--user-agent"),
             (&["h", "--max-tasks", "ten"][..], "invalid value"),
             (&["h", "--frobnicate"][..], "unexpected argument"),
             (&[][..], "required"),

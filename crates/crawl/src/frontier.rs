@@ -93,6 +93,17 @@ impl Frontier {
         Some(job)
     }
 
+    /// The next URL to fetch, if one is queued and fewer than `--max-tasks` are in flight: what a
+    /// stage that keeps count of its own fetches starts next. Hand it back to [`complete`].
+    ///
+    /// [`complete`]: Frontier::complete
+    pub fn next_job(&mut self) -> Option<Job> {
+        if self.in_flight >= self.max_tasks {
+            return None;
+        }
+        self.pop()
+    }
+
     /// Records a finished job and queues what it leads to: a page's unseen links, or a redirect's
     /// target while the chain has budget left and the target is allowed.
     pub fn complete(&mut self, job: Job, fetched: Fetched) {
@@ -235,6 +246,17 @@ mod tests {
         f.complete(root.clone(), redirect(&root, "http://example.com/"));
         assert!(f.pop().is_none());
         assert_eq!(f.into_report().records()[0].redirect, Some(RedirectNote::NotAllowed));
+    }
+
+    #[test]
+    fn next_job_hands_out_at_most_max_tasks_at_once() {
+        let mut f = frontier(&["--max-tasks", "2"]);
+        let root = f.next_job().unwrap();
+        f.complete(root.clone(), page(&root, &["/a", "/b", "/c"]));
+        let (a, _b) = (f.next_job().unwrap(), f.next_job().unwrap());
+        assert!(f.next_job().is_none(), "two in flight, /c waits");
+        f.complete(a.clone(), page(&a, &[]));
+        assert_eq!(f.next_job().unwrap().url.path(), "/c");
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! A sans-IO HTTP/1.1 client codec: bytes in, "need more" or a whole response out.
 //!
-//! No function here touches a socket. A stage encodes the request with [`encode_request`], writes the
+//! No function here touches a socket. A stage encodes the request with [`encode_request`] (the URL and
+//! the [`RequestOptions`] in its config), writes the
 //! bytes however it waits (blocking, busy-poll, callbacks, futures), and feeds every chunk it reads
 //! to a [`ResponseDecoder`] until the decoder says [`Progress::Done`]. An empty chunk means the peer
 //! closed the connection (what `read` returning 0 means). Because the codec never waits, the stage
 //! diffs show nothing but the waiting.
 //!
 //! ```
-//! use crawl::http::{encode_request, Limits, Progress, ResponseDecoder};
+//! use crawl::http::{encode_request, Limits, Progress, RequestOptions, ResponseDecoder};
 //! let url = url::Url::parse("http://127.0.0.1:8000/a?b=1").unwrap();
-//! let request = encode_request(&url);
+//! let request = encode_request(&url, &RequestOptions::default());
 //! assert!(request.starts_with(b"GET /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"));
 //!
 //! let mut decoder = ResponseDecoder::new(Limits::default());
@@ -63,12 +64,45 @@ impl Default for Limits {
     }
 }
 
+/// What a request carries besides its URL: every option of the request, in one place.
+///
+/// Each stage hands `&config.request` to [`encode_request`] at its write step, so a new header or
+/// option is a change to this type and to `encode_request` only: no stage's code moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestOptions {
+    /// The `User-Agent` header's value (`--user-agent`); never contains a control character.
+    pub user_agent: String,
+}
+
+impl RequestOptions {
+    /// The `User-Agent` sent when `--user-agent` is not given.
+    pub const DEFAULT_USER_AGENT: &'static str = "async-evolution/0.1";
+
+    /// Options with `user_agent`, refused (one line, for after `error: `) if it could not be sent
+    /// as a header value: empty, or with a control character (a CR or LF would end the header and
+    /// let the value write headers of its own).
+    pub fn new(user_agent: &str) -> Result<RequestOptions, String> {
+        if user_agent.trim().is_empty() || user_agent.chars().any(char::is_control) {
+            return Err(format!(
+                "--user-agent {user_agent:?} must be non-empty text without control characters"
+            ));
+        }
+        Ok(RequestOptions { user_agent: user_agent.to_string() })
+    }
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        RequestOptions { user_agent: Self::DEFAULT_USER_AGENT.to_string() }
+    }
+}
+
 /// The bytes of `GET url HTTP/1.1` with `Host`, `User-Agent`, `Accept` and `Connection: close`.
 ///
 /// The crawler opens one connection per request and asks the server to close it after the
 /// response, so a connection is exactly one request in flight (which is what the fixture site's
 /// connection counter measures). The fragment is never sent.
-pub fn encode_request(url: &Url) -> Vec<u8> {
+pub fn encode_request(url: &Url, options: &RequestOptions) -> Vec<u8> {
     // `path()` and `query()` are already percent-encoded by `url`, and the fragment is a separate
     // accessor, so leaving it out is all it takes not to send it.
     let path = match url.path() {
@@ -81,10 +115,11 @@ pub fn encode_request(url: &Url) -> Vec<u8> {
     // `port()` is `None` when the URL has its scheme's default port (80 for http), and then
     // `Host` carries no port either.
     let port = url.port().map(|port| format!(":{port}")).unwrap_or_default();
+    let user_agent = &options.user_agent;
     format!(
         "GET {path}{query} HTTP/1.1\r\n\
          Host: {host}{port}\r\n\
-         User-Agent: async-evolution/0.1\r\n\
+         User-Agent: {user_agent}\r\n\
          Accept: */*\r\n\
          Connection: close\r\n\
          \r\n"

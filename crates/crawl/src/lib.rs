@@ -1,17 +1,20 @@
-//! Everything in the crawler that is **not** concurrency.
+//! Everything in the crawler that is **not** waiting.
 //!
 //! Each stage of async-evolution (blocking threads, busy-polling, callbacks, generators,
-//! async/await, tokio) differs only in how it *waits*. What it waits *for* lives here, written once:
+//! async/await, tokio) differs only in how it *waits*. What it waits *for*, and every call that
+//! never waits, lives here, written once:
 //!
 //! | module | what it holds |
 //! |---|---|
 //! | [`config`] | the command line every stage shares (clap) and its validation |
 //! | [`rules`] | which URLs may be crawled: scheme, host matching, `--exclude` |
-//! | [`http`] | a sans-IO HTTP/1.1 client codec: bytes in, a response out |
+//! | [`http`] | a sans-IO HTTP/1.1 client codec: the request's bytes out, bytes in, a response out |
+//! | [`socket`] | the nonblocking calls: starting a connect, finishing it, telling "not yet" from an error |
+//! | [`tries`] | what a finished try means: the URL's result, or another try |
 //! | [`links`] | charset decoding and `href` extraction |
 //! | [`outcome`] | what one fetched URL turned into (page, redirect, error) |
 //! | [`interrupt`] | Ctrl-C: noticed once here, acted on by each stage in its own way |
-//! | [`resolve`] | host name to socket address (blocking everywhere, as in asyncio) |
+//! | [`resolve`] | host name to socket address (a blocking call, made on the stage's own thread) |
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
 //! | [`demo`] | the one flag the notes' example programs take (`--unit-ms`, `--latency-ms`) |
 //! | [`report`] | the report every stage prints, byte-identical apart from the time |
@@ -21,9 +24,11 @@
 //! ```text
 //! frontier = Frontier::new(&config)
 //! while let Some(job) = frontier.pop():          // at most --max-tasks at once
-//!     bytes = encode_request(&job.url)            // write them (stage-specific waiting)
-//!     decoder.feed(read())... until Done          // read (stage-specific waiting)
-//!     frontier.complete(job, Fetched { .. })     // new links join the queue
+//!     loop:                                       // one try after another
+//!         bytes = encode_request(&job.url, &config.request)   // write them (stage-specific waiting)
+//!         decoder.feed(read())... until Done      // read (stage-specific waiting)
+//!         match config.end_try(..): Retry => continue, Finished(fetched) => break
+//!     frontier.complete(job, fetched)             // new links join the queue
 //! print(frontier.into_report())
 //! ```
 
@@ -38,6 +43,8 @@ pub mod outcome;
 pub mod report;
 pub mod resolve;
 pub mod rules;
+pub mod socket;
+pub mod tries;
 
 pub use config::{Config, CrawlArgs};
 pub use error::{ErrorKind, FetchError};
@@ -45,3 +52,4 @@ pub use frontier::{Frontier, Job};
 pub use outcome::{Fetched, Outcome};
 pub use report::Report;
 pub use rules::Rules;
+pub use tries::TryEnd;

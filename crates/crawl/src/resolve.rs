@@ -1,8 +1,11 @@
 //! Turning a URL's host into a socket address.
 //!
-//! Name resolution (`getaddrinfo`) is a blocking call in every stage, as it is in asyncio, which
-//! quietly runs it on a thread pool. The fixture site is addressed by IP literal, so in this
-//! project's runs it never waits; a crawler of the real web would move it off the event loop.
+//! Name resolution (`getaddrinfo`) is a blocking call, and every stage makes it on its own thread:
+//! in stages 2 to 6 that is the loop's thread, which waits for the resolver meanwhile, and the
+//! resolver's wait is not bounded by `--timeout`. asyncio avoids the stall by running
+//! `getaddrinfo` on its default thread pool. The fixture site is addressed by IP literal, which
+//! resolves without asking anyone, so in this project's runs it never waits; a crawler of the
+//! real web would move it off the loop.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 

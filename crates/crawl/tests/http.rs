@@ -4,7 +4,7 @@
 //! in two at every point, and insists that all of them give the same result: a codec whose answer
 //! depends on how the kernel happened to chop the stream would make the five stages disagree.
 
-use crawl::http::{HttpError, Limits, Progress, Response, ResponseDecoder, encode_request};
+use crawl::http::{HttpError, Limits, Progress, RequestOptions, Response, ResponseDecoder, encode_request};
 use url::Url;
 
 // ---------------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ fn feed_once(limits: Limits, input: &[u8]) -> Result<Progress, HttpError> {
 // encode_request
 
 fn request(url: &str) -> String {
-    String::from_utf8(encode_request(&Url::parse(url).unwrap())).unwrap()
+    String::from_utf8(encode_request(&Url::parse(url).unwrap(), &RequestOptions::default())).unwrap()
 }
 
 fn expected(target: &str, host: &str) -> String {
@@ -120,6 +120,21 @@ fn request_never_sends_fragment_or_userinfo() {
 fn request_brackets_ipv6() {
     assert_eq!(request("http://[::1]:8080/"), expected("/", "[::1]:8080"));
     assert_eq!(request("http://[::1]/"), expected("/", "[::1]"));
+}
+
+#[test]
+fn request_carries_the_configured_user_agent() {
+    let options = RequestOptions::new("crawler-test/2 (+http://example.com)").unwrap();
+    let request = String::from_utf8(encode_request(&Url::parse("http://h/").unwrap(), &options)).unwrap();
+    assert!(request.contains("\r\nUser-Agent: crawler-test/2 (+http://example.com)\r\n"), "{request}");
+}
+
+#[test]
+fn a_user_agent_that_could_inject_headers_is_refused() {
+    for bad in ["", "  ", "x\r\nX-Injected: 1", "tab\there", "nul\0"] {
+        let error = RequestOptions::new(bad).unwrap_err();
+        assert!(error.contains("--user-agent") && !error.contains('\n'), "{bad:?}: {error}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -60,7 +60,9 @@ fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
 
     // Send: a request this small fits in the socket buffer, so this rarely sleeps at all.
     stream.set_write_timeout(Some(time_left(deadline)?))?;
-    traced(config, "write", || stream.write_all(&http::encode_request(url)).map_err(blocking_error))?;
+    traced(config, "write", || {
+        stream.write_all(&http::encode_request(url, &config.request)).map_err(blocking_error)
+    })?;
 
     // Receive: sleep until bytes arrive, feed them to the decoder, repeat until it has a response.
     let mut decoder = ResponseDecoder::new(config.limits);

@@ -150,7 +150,7 @@ impl Fetch {
                 socket.set_nonblocking(true)?;
                 match socket.connect(&addr.into()) {
                     // Loopback can complete the handshake at once.
-                    Ok(()) => self.state = self.sending(socket.into()),
+                    Ok(()) => self.state = self.sending(config, socket.into()),
                     // EINPROGRESS: the handshake has started; ask again later how it went. (Stable
                     // Rust has no `io::ErrorKind` for it, and its number differs by system, 115
                     // on Linux and 36 on macOS, so `libc` names it.)
@@ -171,7 +171,7 @@ impl Fetch {
                 }
                 match socket.peer_addr() {
                     Ok(_) => {
-                        self.state = self.sending(socket.into());
+                        self.state = self.sending(config, socket.into());
                         Ok(Advanced::Progress)
                     }
                     // ENOTCONN: still connecting. Nothing to do but ask again.
@@ -230,8 +230,8 @@ impl Fetch {
     }
     // ANCHOR_END: try_advance
 
-    fn sending(&self, stream: TcpStream) -> State {
-        State::Sending { stream, request: http::encode_request(&self.url), written: 0 }
+    fn sending(&self, config: &Config, stream: TcpStream) -> State {
+        State::Sending { stream, request: http::encode_request(&self.url, &config.request), written: 0 }
     }
 }
 

@@ -177,7 +177,7 @@ impl HttpProtocol {
 
 impl Protocol for HttpProtocol {
     fn connection_made(&mut self, transport: &Transport) {
-        transport.write(&http::encode_request(&self.attempt.fetch.url));
+        transport.write(&http::encode_request(&self.attempt.fetch.url, &self.attempt.fetch.config.request));
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {

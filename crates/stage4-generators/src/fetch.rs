@@ -195,7 +195,7 @@ impl FetchOnce {
                     if let Some(error) = socket.take_error()? {
                         return Err(FetchError::from_io(&error));
                     }
-                    let request = http::encode_request(&self.url);
+                    let request = http::encode_request(&self.url, &self.config.request);
                     self.state = TryState::Sending { socket, request, written: 0 };
                 }
                 TryState::Sending { socket, request, mut written } => {

@@ -48,7 +48,7 @@ pub async fn fetch(url: &Url, config: &Config) -> Fetched {
 async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     let addr = crawl::resolve::socket_addr(url)?;
     let mut stream = TcpStream::connect(addr).await?;
-    stream.write_all(&http::encode_request(url)).await?;
+    stream.write_all(&http::encode_request(url, &config.request)).await?;
     let mut decoder = ResponseDecoder::new(config.limits);
     let mut buffer = Vec::new();
     loop {
