@@ -22,6 +22,7 @@ use std::time::Instant;
 use url::Url;
 
 use crate::config::Config;
+use crate::interrupt;
 use crate::outcome::{Fetched, Outcome};
 use crate::report::{Record, RedirectNote, Report};
 use crate::rules::Rules;
@@ -85,9 +86,14 @@ impl Frontier {
 
     // ANCHOR: frontier
     /// The next URL to fetch, if any is queued. The caller must hand it back to [`complete`].
+    /// After Ctrl-C nothing more is handed out: an interrupted crawl starts no new fetch,
+    /// whichever stage runs it.
     ///
     /// [`complete`]: Frontier::complete
     pub fn pop(&mut self) -> Option<Job> {
+        if interrupt::requested() {
+            return None;
+        }
         let job = self.queue.pop_front()?;
         self.in_flight += 1;
         Some(job)

@@ -44,9 +44,6 @@ fn sequential(config: &Config) -> Report {
             break; // Ctrl-C ended the fetch: the job stays in flight, the report says unfinished
         }
         frontier.complete(job, fetched);
-        if interrupt::requested() {
-            break;
-        }
     }
     frontier.into_report()
 }

@@ -1,83 +1,72 @@
-//! Fetching one URL with blocking sockets.
+//! Fetching one URL.
 //!
-//! This is the version every later stage rewrites: connect, send the request, read until the
-//! decoder has a whole response, with retries. Each call below blocks the thread; the socket's
-//! timeouts are set before every call to whatever is left of the request's deadline, so the whole
-//! request, not each call, is bounded by `--timeout`.
+//! A fetch makes tries until one settles the URL. A try is one connection, one request and one
+//! response, within `--timeout`; when a try fails, `Config::end_try` says whether another follows.
+//! Every stage's try goes through the same steps:
+//!
+//! | step | what happens |
+//! |---|---|
+//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | connecting | the TCP handshake goes on |
+//! | sending | the request is written |
+//! | receiving | the response is read and fed to the decoder, until it is whole |
+//!
+//! Here every socket call blocks: the thread sleeps in the kernel until the call can go on. So the
+//! fetch is one function that runs from the first byte to the last, and the code reads in the
+//! order things happen. The socket's timeouts are set before every call to what is left of the
+//! try's deadline, so the whole try, not each call, is bounded. (The socket is a `TcpStream` with
+//! plumbing for Ctrl-C and `--trace`: see [`Socket`].)
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::{Config, ErrorKind, FetchError, Fetched, Outcome};
+use crawl::socket::interrupted;
+use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use url::Url;
 
-use crate::unblock;
+use crate::socket::Socket;
 
-/// Bytes asked of one `read`: large enough that a typical page arrives in a few calls.
+/// Bytes asked of one `read`.
 const READ_CHUNK: usize = 16 * 1024;
 
 // ANCHOR: fetch
-/// Fetches `url`, retrying connection-level failures up to `--max-tries` times.
+/// Fetches `url`: one try after another, until one settles it (see `Config::end_try`).
 pub fn fetch(url: &Url, config: &Config) -> Fetched {
     let mut tries = 0;
-    let outcome = loop {
+    loop {
         tries += 1;
-        match fetch_once(url, config) {
-            Ok(response) => break Outcome::from_response(url, &response, &config.rules),
-            Err(error) => {
-                config.log_failed_try(url, tries, &error);
-                // After Ctrl-C the failure is our own doing (see `unblock`): do not try again.
-                if tries < config.max_tries && error.kind.is_retryable() && !crawl::interrupt::requested() {
-                    continue;
-                }
-                break Outcome::Failed { error };
-            }
+        let result = fetch_once(url, config);
+        match config.end_try(url, tries, result) {
+            TryEnd::Retry => continue,
+            TryEnd::Finished(fetched) => return fetched,
         }
-    };
-    let fetched = Fetched { url: url.clone(), outcome, tries };
-    config.log_fetched(&fetched);
-    fetched
+    }
 }
 
 /// One try: one connection, one request, one response.
 fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     let deadline = Instant::now() + config.timeout;
+    // Starting and connecting: the thread sleeps through the TCP handshake.
     let addr = crawl::resolve::socket_addr(url)?;
-
-    // Connect: the thread sleeps through the TCP handshake.
-    let stream = traced(config, "connect", || {
-        TcpStream::connect_timeout(&addr, time_left(deadline)?).map_err(blocking_error)
-    })?;
-    // Ctrl-C cannot wake a thread asleep in this socket's calls; shutting the socket down can.
-    // The registry shares the socket (an `Arc`, not a second descriptor: at 10,000 connections
-    // that would be 20,000 files), and `&TcpStream` reads and writes as well as `TcpStream`.
-    let stream = Arc::new(stream);
-    let _unblock = unblock::shut_down_on_interrupt(&stream);
-    let mut stream = &*stream;
-
-    // Send: a request this small fits in the socket buffer, so this rarely sleeps at all.
-    stream.set_write_timeout(Some(time_left(deadline)?))?;
-    traced(config, "write", || {
-        stream.write_all(&http::encode_request(url, &config.request)).map_err(blocking_error)
-    })?;
-
-    // Receive: sleep until bytes arrive, feed them to the decoder, repeat until it has a response.
+    let mut socket = Socket::connect(addr, time_left(deadline)?, config.trace).map_err(blocking_error)?;
+    // Sending: a request this small fits in the socket's buffer, so this rarely sleeps at all.
+    let request = http::encode_request(url, &config.request);
+    socket.set_write_timeout(time_left(deadline)?)?;
+    socket.write_all(&request).map_err(blocking_error)?;
+    // Receiving: sleep until bytes arrive, feed them to the decoder, until it has a response.
     let mut decoder = ResponseDecoder::new(config.limits);
-    let mut buffer = vec![0; READ_CHUNK];
+    let mut buffer = [0; READ_CHUNK];
     loop {
-        stream.set_read_timeout(Some(time_left(deadline)?))?;
-        let read = traced(config, "read", || stream.read(&mut buffer));
-        let n = match read {
-            Ok(n) => n, // 0 means the server closed its side: the decoder decides if that is fine.
-            // A signal arrived while we slept; nothing happened to the socket, just ask again.
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        socket.set_read_timeout(time_left(deadline)?)?;
+        let n = match socket.read(&mut buffer) {
+            Ok(n) => n, // 0 means the server closed its side: the decoder decides.
+            Err(e) if interrupted(&e) => continue,
             Err(e) => return Err(blocking_error(e)),
         };
-        if let Progress::Done(response) = decoder.feed(&buffer[..n])? {
-            return Ok(response);
+        match decoder.feed(&buffer[..n])? {
+            Progress::Done(response) => return Ok(response),
+            Progress::NeedMore => {}
         }
     }
 }
@@ -101,20 +90,4 @@ fn blocking_error(err: io::Error) -> FetchError {
         return FetchError::new(ErrorKind::Timeout, "socket timeout expired");
     }
     FetchError::from_io(&err)
-}
-
-/// Runs one blocking call; with `--trace`, says how long the thread slept in it.
-fn traced<T>(config: &Config, call: &str, f: impl FnOnce() -> T) -> T {
-    if !config.trace {
-        return f();
-    }
-    let started = Instant::now();
-    let result = f();
-    let thread = std::thread::current();
-    eprintln!(
-        "[trace] thread {} blocked {:>8.3} ms in {call}",
-        thread.name().unwrap_or("unnamed"),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
-    result
 }

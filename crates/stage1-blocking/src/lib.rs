@@ -14,11 +14,13 @@
 //!
 //! Fetching one URL is [`fetch::fetch`]: the blocking version that every later stage rewrites.
 //! Stopping on Ctrl-C is [`unblock`]: a blocked thread cannot be cancelled, only woken by taking
-//! its socket (or its child process) away.
+//! its socket (or its child process) away; [`socket`] is the `TcpStream` that makes that, and
+//! `--trace`'s timings, possible.
 
 pub mod crawler;
 pub mod fetch;
 pub mod process;
+pub mod socket;
 pub mod unblock;
 
 use std::ffi::OsString;

@@ -1,63 +1,73 @@
-//! Many URLs at once on one thread, by asking every socket again and again.
+//! Many URLs at once.
 //!
-//! Stage 1 needed a thread per request in flight because each thread slept in its socket call.
-//! Here nothing sleeps: one loop advances every fetch in flight, round and round. The frontier
-//! needs no lock and no `Rc`: one thread owns it outright. The cost is the loop itself: it turns
-//! whether or not any socket has anything for it, and `--trace` counts the turns that did not.
+//! At most `--max-tasks` fetches are in flight, and the crawler's loop keeps them moving: on each
+//! turn the fetches go on as far as they can, the finished ones are recorded in the frontier, and
+//! new fetches start in their place. One thread owns the frontier outright: no lock, no `Rc`.
+//!
+//! Here a turn polls every fetch in flight, ready or not: the busy loop. Nothing sleeps, so the
+//! loop turns whether or not any socket has anything for it, and `--trace` counts the questions
+//! it asked in vain. (Stage 1 needed a thread per request in flight, each asleep in a socket call.)
 
-use crawl::{Config, Frontier, Job, Report, interrupt};
+use std::rc::Rc;
+use std::task::Poll;
 
-use crate::fetch::{Fetch, Step};
+use crawl::{Config, Fetched, Frontier, Job, Report, interrupt};
+
+use crate::fetch::{Fetch, fetch};
 
 // ANCHOR: crawl
 /// Crawls from the configured roots with at most `--max-tasks` fetches in flight.
 pub fn crawl(config: &Config) -> Report {
     let mut frontier = Frontier::new(config);
-    let mut in_flight: Vec<(Job, Fetch)> = Vec::with_capacity(config.max_tasks);
-    let (mut turns, mut idle_turns) = (0u64, 0u64);
-    loop {
-        // Ctrl-C: nothing here sleeps, so the loop itself notices, on its next turn. Dropping the
-        // fetches in flight closes their sockets.
-        if interrupt::requested() {
-            break;
-        }
-        // Start fetches until --max-tasks are in flight or the queue is empty.
-        while in_flight.len() < config.max_tasks {
-            let Some(job) = frontier.pop() else { break };
-            let fetch = Fetch::new(job.url.clone());
-            in_flight.push((job, fetch));
-        }
-        if frontier.is_done() {
-            break; // nothing queued and nothing in flight: the crawl is over
-        }
-
-        // Ask every fetch in flight to go on; none of them will wait.
+    let config = Rc::new(config.clone());
+    let mut in_flight = Vec::new();
+    start_fetches(&mut frontier, &mut in_flight, &config);
+    // The loop: each turn polls every fetch in flight, turn after turn, until none is left.
+    // (Ctrl-C: nothing here sleeps, so the loop notices the flag on its next turn; dropping the
+    // fetches in flight closes their sockets.)
+    let (mut turns, mut in_vain) = (0u64, 0u64);
+    while frontier.in_flight() > 0 && !interrupt::requested() {
         turns += 1;
-        let mut progressed = false;
-        let mut i = 0;
-        while i < in_flight.len() {
-            match in_flight[i].1.advance(config) {
-                Step::Done(fetched) => {
-                    let (job, _) = in_flight.swap_remove(i);
-                    frontier.complete(job, fetched);
-                    progressed = true;
-                    continue; // `i` now holds the fetch that was last
-                }
-                Step::Progress => progressed = true,
-                Step::Idle => {}
-            }
-            i += 1;
+        for (job, fetched) in poll_all(&mut in_flight, &mut in_vain) {
+            frontier.complete(job, fetched);
         }
-        if !progressed {
-            idle_turns += 1; // every socket said "not yet": this turn was pure waste
-        }
+        start_fetches(&mut frontier, &mut in_flight, &config);
     }
     if config.trace {
-        eprintln!(
-            "[trace] busy loop: {turns} turns, {idle_turns} ({:.1}%) found nothing to do",
-            100.0 * idle_turns as f64 / turns.max(1) as f64
-        );
+        eprintln!("[trace] busy loop: {turns} turns; {in_vain} polls ended in a socket's \"not yet\"");
     }
     frontier.into_report()
 }
+
+/// Polls every fetch in flight once, and takes out those that finished. Each that did not asked
+/// a socket in vain: `in_vain` counts them.
+fn poll_all(in_flight: &mut Vec<(Job, Fetch)>, in_vain: &mut u64) -> Vec<(Job, Fetched)> {
+    let mut done = Vec::new();
+    let mut i = 0;
+    while i < in_flight.len() {
+        match in_flight[i].1.poll() {
+            Poll::Pending => {
+                *in_vain += 1; // a socket said "not yet": the question was wasted
+                i += 1;
+            }
+            Poll::Ready(fetched) => {
+                let (job, _) = in_flight.swap_remove(i); // `i` now holds the fetch that was last
+                done.push((job, fetched));
+            }
+        }
+    }
+    done
+}
 // ANCHOR_END: crawl
+
+// ANCHOR: start_fetches
+/// Starts fetches until `--max-tasks` are in flight or the queue is empty: each joins the fetches
+/// the loop polls.
+fn start_fetches(frontier: &mut Frontier, in_flight: &mut Vec<(Job, Fetch)>, config: &Rc<Config>) {
+    loop {
+        let Some(job) = frontier.next_job() else { return };
+        let fetch = fetch(job.url.clone(), Rc::clone(config));
+        in_flight.push((job, fetch));
+    }
+}
+// ANCHOR_END: start_fetches

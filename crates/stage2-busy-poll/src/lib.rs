@@ -6,11 +6,14 @@
 //! hold many requests in flight: it just has to keep asking each socket whether it can go on.
 //!
 //! That is all this stage does. Each fetch is an explicit state machine ([`fetch::Fetch`]:
-//! connecting, sending, receiving), and [`crawler::crawl`] advances every fetch in flight, over
-//! and over, until all are done. Nothing ever waits, so the loop never stops asking, and the thread
-//! uses a whole core even when every socket is idle: `--trace` counts the turns that found
-//! nothing to do, and the tour's CPU column shows CPU time close to wall time. Stage 3 keeps the
-//! nonblocking sockets but asks the kernel to wake it when one is ready (epoll) instead.
+//! starting, connecting, sending, receiving) with a `poll` that moves it on as far as it can, and
+//! [`crawler::crawl`] polls every fetch in flight, over and over, until all are done. Nothing ever
+//! waits, so the loop never stops asking, and the thread uses a whole core even when every socket
+//! is idle: `--trace` counts the polls that ended in "not yet", and the tour's CPU column shows
+//! CPU time close to wall time. Stage 3 keeps the nonblocking sockets and the states but asks the
+//! kernel to wake it when a socket is ready (epoll) instead.
+
+#![warn(missing_docs)]
 
 pub mod crawler;
 pub mod fetch;

@@ -1,61 +1,58 @@
-//! Many URLs at once on one thread: a fetch's completion callback starts the next fetches.
+//! Many URLs at once.
 //!
-//! There is no worker and no queue of threads: "at most `--max-tasks` in flight" is just a count
-//! checked whenever a fetch finishes. The frontier is shared by the callbacks, all on this one
-//! thread, so `Rc<RefCell<_>>` suffices: no lock, and no other thread could ever see it.
+//! At most `--max-tasks` fetches are in flight, and the crawler's loop keeps them moving: on each
+//! turn the fetches go on as far as they can, the finished ones are recorded in the frontier, and
+//! new fetches start in their place. One thread owns the frontier outright: no lock, no `Rc`.
+//!
+//! Here a turn is a turn of the event loop: it sleeps until a socket is ready or a timer is due,
+//! then runs the callbacks for it, which poll the fetches concerned and no other. A finished
+//! fetch hands its result to its callback, which keeps it in `done` until the turn is over (an
+//! `Rc<RefCell<_>>`, shared with the callbacks on this one thread).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crawl::{Config, Frontier, Report, interrupt};
+use crawl::{Config, Fetched, Frontier, Job, Report, interrupt};
 
 use crate::event_loop::EventLoop;
 use crate::fetch::fetch;
 
-/// Crawls from the configured roots on an event loop; returns when the loop runs out of work.
+/// The fetches that finished during a turn, with their jobs: filled by their callbacks, emptied by
+/// the crawler's loop.
+type Done = Rc<RefCell<Vec<(Job, Fetched)>>>;
+
+// ANCHOR: crawl
+/// Crawls from the configured roots with at most `--max-tasks` fetches in flight.
 pub fn crawl(config: &Config) -> Report {
+    let mut frontier = Frontier::new(config);
+    let config = Rc::new(config.clone());
     let event_loop = EventLoop::new().expect("cannot create the event loop (epoll)");
     event_loop.set_trace(config.trace);
-    let frontier = Rc::new(RefCell::new(Frontier::new(config)));
-    let config = Rc::new(config.clone());
-    start_fetches(&event_loop, &frontier, &config);
-    // Ctrl-C arrives on another thread, which may not touch the loop: it asks the loop to stop,
-    // through the one door other threads have (asyncio's `loop.add_signal_handler` is this).
-    // (A weak handle: a strong one would keep `run` going after the last fetch.)
-    let remote = event_loop.remote().downgrade();
-    let _hook = interrupt::on_interrupt(move || {
-        let _ = remote.call_soon_threadsafe(EventLoop::stop);
-    });
-    // Nothing happens until the loop runs; it returns when no fetch has anything left to wait for,
-    // or when stopped.
-    event_loop.run().expect("the event loop failed");
-    // After a stop, the callbacks of the fetches in flight still hold the frontier (and their
-    // sockets): dropping the loop drops them.
-    drop(event_loop);
-    let frontier = Rc::into_inner(frontier).expect("no callback outlives the loop");
-    frontier.into_inner().into_report()
+    let done = Done::default();
+    start_fetches(&event_loop, &mut frontier, &done, &config);
+    // The loop: each turn sleeps until a socket is ready or a timer is due, and runs what is
+    // due, turn after turn, until no fetch is left. (Ctrl-C: the loop is woken to notice the flag;
+    // see `interrupt`. Dropping the loop drops the fetches in flight and closes their sockets.)
+    let _wake = crate::interrupt::wake_on_interrupt(&event_loop);
+    while frontier.in_flight() > 0 && !interrupt::requested() {
+        event_loop.run_once().expect("the event loop failed");
+        for (job, fetched) in done.take() {
+            frontier.complete(job, fetched);
+        }
+        start_fetches(&event_loop, &mut frontier, &done, &config);
+    }
+    frontier.into_report()
 }
+// ANCHOR_END: crawl
 
 // ANCHOR: start_fetches
-/// Starts fetches until `--max-tasks` are in flight or the queue is empty. Each fetch, when done,
-/// records its result and calls this again: that callback is the whole "worker".
-fn start_fetches(lp: &EventLoop, frontier: &Rc<RefCell<Frontier>>, config: &Rc<Config>) {
+/// Starts fetches until `--max-tasks` are in flight or the queue is empty: each, once finished,
+/// puts its result in `done`.
+fn start_fetches(lp: &EventLoop, frontier: &mut Frontier, done: &Done, config: &Rc<Config>) {
     loop {
-        let job = {
-            let mut frontier = frontier.borrow_mut();
-            if frontier.in_flight() >= config.max_tasks {
-                return;
-            }
-            match frontier.pop() {
-                Some(job) => job,
-                None => return,
-            }
-        };
-        let (frontier, config) = (Rc::clone(frontier), Rc::clone(config));
-        fetch(lp, job.url.clone(), Rc::clone(&config), move |lp, fetched| {
-            frontier.borrow_mut().complete(job, fetched);
-            start_fetches(lp, &frontier, &config);
-        });
+        let Some(job) = frontier.next_job() else { return };
+        let done = Rc::clone(done);
+        fetch(lp, job.url.clone(), Rc::clone(config), move |fetched| done.borrow_mut().push((job, fetched)));
     }
 }
 // ANCHOR_END: start_fetches

@@ -133,6 +133,12 @@ struct Inner {
     remote: Arc<RemoteQueue>,
     /// `--trace`: print each wait, dispatch and timer on stderr.
     trace: Cell<bool>,
+    /// What the poller reported in the current turn; kept between turns (it holds room for 1,024
+    /// events, too big to allocate on every turn). Borrowed while the I/O callbacks run: one that
+    /// ran the loop from inside the loop would panic here.
+    events: RefCell<Events>,
+    /// Turns run since the kernel was last asked about I/O (see `IO_CHECK_INTERVAL`).
+    turns_since_io_check: Cell<u32>,
 }
 
 struct State {
@@ -181,6 +187,8 @@ impl EventLoop {
             state: RefCell::new(state),
             remote: Arc::new(remote),
             trace: Cell::new(false),
+            events: RefCell::new(Events::new()),
+            turns_since_io_check: Cell::new(0),
         };
         Ok(EventLoop { inner: Rc::new(inner) })
     }
@@ -292,76 +300,81 @@ impl EventLoop {
     /// Runs turns until `stop` is called or nothing is left: no source registered, no callback or
     /// timer scheduled, no remote handle alive.
     pub fn run(&self) -> io::Result<()> {
-        let mut events = Events::new();
-        // Turns run since the kernel was last asked about I/O (see `IO_CHECK_INTERVAL`).
-        let mut turns_since_io_check = 0;
-        loop {
-            // Take what other threads sent.
-            self.take_remote_callbacks();
+        while self.run_once()? {}
+        Ok(())
+    }
 
-            // Decide how long to sleep: not at all if callbacks are ready, until the earliest
-            // timer if there is one, indefinitely if only I/O (or another thread) can wake us.
-            let timeout = {
-                let mut state = self.inner.state.borrow_mut();
-                if std::mem::take(&mut state.stopping) {
-                    return Ok(());
-                }
-                let remotes_alive = self.inner.remote.has_handles();
-                if state.ready.is_empty()
-                    && state.timers.is_empty()
-                    && state.sources.is_empty()
-                    && !remotes_alive
-                {
-                    return Ok(()); // nothing can ever happen again
-                }
-                if !state.ready.is_empty() {
-                    Some(Duration::ZERO)
-                } else {
-                    state.timers.keys().next().map(|t| t.deadline.saturating_duration_since(Instant::now()))
-                }
-            };
-            let ready_before_wait = self.inner.state.borrow().ready.len();
+    /// Runs one turn: waits for I/O (no longer than the earliest timer allows), then runs the I/O
+    /// callbacks, the timers that are due and the callbacks scheduled before this turn. Returns
+    /// `false` instead, at once, when `stop` has been called since the last turn (the stop is then
+    /// spent) or when nothing is left that could ever happen.
+    pub fn run_once(&self) -> io::Result<bool> {
+        // Take what other threads sent.
+        self.take_remote_callbacks();
 
-            // Block on I/O; or, with work ready, peek at it without blocking every few turns.
-            // (`polling` retries by itself when a signal interrupts the wait.)
-            events.clear();
-            turns_since_io_check += 1;
-            if timeout != Some(Duration::ZERO) || turns_since_io_check >= IO_CHECK_INTERVAL {
-                turns_since_io_check = 0;
-                let started = Instant::now();
-                self.inner.poller.wait(&mut events, timeout)?;
-                trace!(
-                    self,
-                    "waited {:.3} ms (timeout {}) -> {} events",
-                    started.elapsed().as_secs_f64() * 1e3,
-                    timeout.map_or("none".to_string(), |t| format!("{:.3} ms", t.as_secs_f64() * 1e3)),
-                    events.len()
-                );
+        // Decide how long to sleep: not at all if callbacks are ready, until the earliest timer if
+        // there is one, indefinitely if only I/O (or another thread) can wake us.
+        let timeout = {
+            let mut state = self.inner.state.borrow_mut();
+            if std::mem::take(&mut state.stopping) {
+                return Ok(false);
             }
-
-            // Process I/O events.
-            for event in events.iter() {
-                self.dispatch(Token(event.key), Ready { readable: event.readable, writable: event.writable });
+            let remotes_alive = self.inner.remote.has_handles();
+            if state.ready.is_empty() && state.timers.is_empty() && state.sources.is_empty() && !remotes_alive
+            {
+                return Ok(false); // nothing can ever happen again
             }
-
-            // Process the timers that are due (only those due now: what they schedule waits).
-            let now = Instant::now();
-            let due: Vec<TimerId> =
-                self.inner.state.borrow().timers.keys().take_while(|t| t.deadline <= now).copied().collect();
-            for id in due {
-                // Taken one at a time: an earlier timer in this batch may cancel a later one.
-                let Some(timer) = self.inner.state.borrow_mut().timers.remove(&id) else { continue };
-                trace!(self, "timer {} fired -> {}", id.seq, short_name(timer.name));
-                (timer.f)(self);
+            if !state.ready.is_empty() {
+                Some(Duration::ZERO)
+            } else {
+                state.timers.keys().next().map(|t| t.deadline.saturating_duration_since(Instant::now()))
             }
+        };
+        let ready_before_wait = self.inner.state.borrow().ready.len();
 
-            // Run the callbacks that were scheduled before this turn.
-            for _ in 0..ready_before_wait {
-                let Some(callback) = self.inner.state.borrow_mut().ready.pop_front() else { break };
-                trace!(self, "call_soon -> {}", short_name(callback.name));
-                (callback.f)(self);
-            }
+        // Block on I/O; or, with work ready, peek at it without blocking every few turns.
+        // (`polling` retries by itself when a signal interrupts the wait.)
+        let mut events = self.inner.events.borrow_mut();
+        events.clear();
+        let turns = self.inner.turns_since_io_check.get() + 1;
+        self.inner.turns_since_io_check.set(turns);
+        if timeout != Some(Duration::ZERO) || turns >= IO_CHECK_INTERVAL {
+            self.inner.turns_since_io_check.set(0);
+            let started = Instant::now();
+            self.inner.poller.wait(&mut events, timeout)?;
+            trace!(
+                self,
+                "waited {:.3} ms (timeout {}) -> {} events",
+                started.elapsed().as_secs_f64() * 1e3,
+                timeout.map_or("none".to_string(), |t| format!("{:.3} ms", t.as_secs_f64() * 1e3)),
+                events.len()
+            );
         }
+
+        // Process I/O events.
+        for event in events.iter() {
+            self.dispatch(Token(event.key), Ready { readable: event.readable, writable: event.writable });
+        }
+        drop(events);
+
+        // Process the timers that are due (only those due now: what they schedule waits).
+        let now = Instant::now();
+        let due: Vec<TimerId> =
+            self.inner.state.borrow().timers.keys().take_while(|t| t.deadline <= now).copied().collect();
+        for id in due {
+            // Taken one at a time: an earlier timer in this batch may cancel a later one.
+            let Some(timer) = self.inner.state.borrow_mut().timers.remove(&id) else { continue };
+            trace!(self, "timer {} fired -> {}", id.seq, short_name(timer.name));
+            (timer.f)(self);
+        }
+
+        // Run the callbacks that were scheduled before this turn.
+        for _ in 0..ready_before_wait {
+            let Some(callback) = self.inner.state.borrow_mut().ready.pop_front() else { break };
+            trace!(self, "call_soon -> {}", short_name(callback.name));
+            (callback.f)(self);
+        }
+        Ok(true)
     }
     // ANCHOR_END: run
 

@@ -1,206 +1,216 @@
-//! Fetching one URL, in callbacks.
+//! Fetching one URL.
 //!
-//! The steps are stage 1's (connect, send the request, read until the decoder has a response,
-//! retry connection failures, give up at the deadline), but no function can wait, so no function
-//! can hold the steps together. Instead:
+//! A fetch makes tries until one settles the URL. A try is one connection, one request and one
+//! response, within `--timeout`; when a try fails, `Config::end_try` says whether another follows.
+//! Every stage's try goes through the same steps:
 //!
-//! * what must survive between callbacks moves into shared objects ([`Fetch`] for the URL across
-//!   its tries, [`Attempt`] for one try), kept alive by `Rc` in whichever callbacks are pending;
-//! * the request's deadline is a timer in the loop, which must be cancelled when the try ends
-//!   first, and which must be told apart from other ways a connection can end;
-//! * a failure cannot be returned to a caller (there is none: the loop called us), so it is
-//!   passed along as a value, to [`Attempt::finish`], which decides between retrying (scheduled
-//!   with `call_soon`) and reporting.
+//! | step | what happens |
+//! |---|---|
+//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | connecting | the TCP handshake goes on |
+//! | sending | the request is written |
+//! | receiving | the response is read and fed to the decoder, until it is whole |
+//!
+//! The fetch is stage 2's: a value, [`Fetch`], that remembers where its try has got to (its
+//! [`State`]: one state for each call that blocked in stage 1), and [`Fetch::poll`] moves it on as
+//! far as it can without waiting. Every socket call that cannot go on yet says so ([`not_yet`]),
+//! and the fetch stays in its state: `Poll::Pending`, "ask me again". What changes is who asks
+//! again: before it says "not yet", the fetch asks the loop to call it back once its socket is
+//! ready ([`Socket::writable`], [`Socket::readable`]), and a timer calls it back at its deadline.
+//! Those callbacks are all that keep it alive, so it must carry what they need: its config, a
+//! way to make them, and whoever waits for its result.
 
-use std::cell::{Cell, RefCell};
-use std::io;
-use std::rc::Rc;
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::rc::{Rc, Weak};
+use std::task::Poll;
+use std::time::Instant;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::{Config, ErrorKind, FetchError, Fetched, Outcome};
+use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
+use crawl::{Config, FetchError, Fetched, TryEnd};
 use url::Url;
 
-use crate::event_loop::{EventLoop, TimerId, WeakEventLoop};
-use crate::protocol::{self, Protocol, Transport};
+use crate::event_loop::{EventLoop, TimerId};
+use crate::net::Socket;
+
+/// Bytes asked of one `read`.
+const READ_CHUNK: usize = 16 * 1024;
 
 /// Called once with the URL's result.
-type OnFetched = Box<dyn FnOnce(&EventLoop, Fetched)>;
+type OnDone = Box<dyn FnOnce(Fetched)>;
 
 // ANCHOR: fetch
-/// Fetches `url`, retrying connection-level failures up to `--max-tries` times, and calls
-/// `on_done` with the result. Returns at once: the work happens in callbacks.
-pub fn fetch(
-    lp: &EventLoop,
-    url: Url,
-    config: Rc<Config>,
-    on_done: impl FnOnce(&EventLoop, Fetched) + 'static,
-) {
-    let fetch = Fetch {
-        url,
-        config,
-        event_loop: lp.downgrade(),
-        tries: Cell::new(0),
-        on_done: RefCell::new(Some(Box::new(on_done))),
-    };
-    start_try(lp, Rc::new(fetch));
+/// Fetches `url` and calls `on_done` with the result. Returns at once: the fetch is polled in
+/// callbacks, the first of them on the loop's next turn.
+pub fn fetch(lp: &EventLoop, url: Url, config: Rc<Config>, on_done: impl FnOnce(Fetched) + 'static) {
+    let on_done: Option<OnDone> = Some(Box::new(on_done));
+    let fetch = Rc::new_cyclic(|me: &Weak<RefCell<Fetch>>| {
+        let (me, state) = (me.clone(), State::Starting);
+        RefCell::new(Fetch {
+            me,
+            url,
+            config,
+            tries: 0,
+            deadline: Instant::now(),
+            timer: None,
+            state,
+            on_done,
+        })
+    });
+    lp.call_soon(move |lp| wake(&fetch, lp));
 }
 
-/// One URL across all its tries: what stage 1 kept in local variables.
-struct Fetch {
+/// One URL being fetched, across its tries.
+pub struct Fetch {
+    /// Itself, for the callbacks it hands the loop (see [`Fetch::waker`]).
+    me: Weak<RefCell<Fetch>>,
     /// What to fetch.
     url: Url,
-    /// Timeout, tries, limits, rules.
+    /// Timeout, tries, request options, limits, rules.
     config: Rc<Config>,
-    /// For callbacks that are not handed the loop (a protocol's).
-    event_loop: WeakEventLoop,
     /// Tries started so far.
-    tries: Cell<u32>,
-    /// Whoever is waiting for the result; taken when it is delivered.
-    on_done: RefCell<Option<OnFetched>>,
+    tries: u32,
+    /// When the current try runs out of time.
+    deadline: Instant,
+    /// The timer that wakes the fetch at `deadline`; cancelled when the try ends first.
+    timer: Option<TimerId>,
+    /// Where the current try has got to.
+    state: State,
+    /// Whoever waits for the result; taken when it is delivered.
+    on_done: Option<OnDone>,
 }
 
-impl Fetch {
-    fn done(&self, lp: &EventLoop, outcome: Outcome) {
-        let fetched = Fetched { url: self.url.clone(), outcome, tries: self.tries.get() };
-        self.config.log_fetched(&fetched);
-        if let Some(on_done) = self.on_done.borrow_mut().take() {
-            on_done(lp, fetched);
-        }
-    }
-}
-
-/// Starts one try: resolve, start connecting, arm the deadline timer. Everything after that
-/// happens in the protocol's callbacks.
-fn start_try(lp: &EventLoop, fetch: Rc<Fetch>) {
-    fetch.tries.set(fetch.tries.get() + 1);
-    let attempt = Rc::new(Attempt {
-        fetch,
-        timer: Cell::new(None),
-        timed_out: Cell::new(false),
-        over: Cell::new(false),
-    });
-    let addr = match crawl::resolve::socket_addr(&attempt.fetch.url) {
-        Ok(addr) => addr,
-        Err(error) => return attempt.finish(lp, Err(error)),
-    };
-    let decoder = ResponseDecoder::new(attempt.fetch.config.limits);
-    let protocol = HttpProtocol { attempt: Rc::clone(&attempt), decoder };
-    match protocol::connect(lp, addr, protocol) {
-        Ok(transport) => {
-            // The deadline is a timer in the loop. If it fires first, it aborts the connection,
-            // and the protocol learns why from `timed_out`.
-            let expired = Rc::clone(&attempt);
-            let timer = lp.call_later(attempt.fetch.config.timeout, move |_| {
-                expired.timer.set(None);
-                expired.timed_out.set(true);
-                transport.abort();
-            });
-            attempt.timer.set(Some(timer));
-        }
-        Err(error) => attempt.finish(lp, Err(FetchError::from_io(&error))),
-    }
+/// Where one try has got to: a state for each step that blocked in stage 1, holding exactly what
+/// is live there.
+enum State {
+    /// About to start a try (the first, or the next). No socket is open.
+    Starting,
+    /// The handshake is under way on `socket`, nonblocking and not yet connected.
+    Connecting { socket: Socket },
+    /// Connected: `request[written..]` is still to be written to `socket`.
+    Sending { socket: Socket, request: Vec<u8>, written: usize },
+    /// The request is sent: what arrives on `socket` is fed to `decoder`, which says when it is done.
+    Receiving { socket: Socket, decoder: ResponseDecoder },
 }
 // ANCHOR_END: fetch
 
-/// One try: shared by the protocol and the deadline timer.
-struct Attempt {
-    /// The URL this try is for.
-    fetch: Rc<Fetch>,
-    /// The deadline timer, to cancel when the try ends first.
-    timer: Cell<Option<TimerId>>,
-    /// Set by the timer before it aborts the connection, so the abort reads as a timeout.
-    timed_out: Cell<bool>,
-    /// The try has ended; later news (the `connection_lost` after a clean close) is ignored.
-    over: Cell<bool>,
+// ANCHOR: wake
+/// What every callback of a fetch does, whether its socket is ready or its deadline has come:
+/// poll it again, and hand a settled URL's result to whoever waits for it.
+fn wake(fetch: &Rc<RefCell<Fetch>>, lp: &EventLoop) {
+    let poll = fetch.borrow_mut().poll(lp);
+    if let Poll::Ready(fetched) = poll {
+        let on_done = fetch.borrow_mut().on_done.take();
+        if let Some(on_done) = on_done {
+            on_done(fetched);
+        }
+    }
 }
+// ANCHOR_END: wake
 
-impl Attempt {
-    // ANCHOR: finish
-    /// Ends the try with a response or an error: cancel the timer, then report, or retry from a
-    /// fresh turn of the loop.
-    fn finish(&self, lp: &EventLoop, result: Result<Response, FetchError>) {
-        if self.over.replace(true) {
-            return;
-        }
-        if let Some(timer) = self.timer.take() {
-            lp.cancel(timer);
-        }
-        let fetch = &self.fetch;
-        match result {
-            Ok(response) => {
-                fetch.done(lp, Outcome::from_response(&fetch.url, &response, &fetch.config.rules))
+impl Fetch {
+    // ANCHOR: poll
+    /// Moves the fetch on as far as it can go without waiting: `Ready` with the result once the
+    /// URL is settled, `Pending` once a socket has said "not yet" and the loop will call back.
+    fn poll(&mut self, lp: &EventLoop) -> Poll<Fetched> {
+        loop {
+            let result = match self.step(lp) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(response)) => Ok(response),
+                Err(error) => Err(error),
+            };
+            // The try is over, and its socket closed with its state; its deadline no longer matters.
+            if let Some(timer) = self.timer.take() {
+                lp.cancel(timer);
             }
-            Err(error) => {
-                fetch.config.log_failed_try(&fetch.url, fetch.tries.get(), &error);
-                if fetch.tries.get() < fetch.config.max_tries && error.kind.is_retryable() {
-                    let fetch = Rc::clone(fetch);
-                    lp.call_soon(move |lp| start_try(lp, fetch));
-                } else {
-                    fetch.done(lp, Outcome::Failed { error });
+            match self.config.end_try(&self.url, self.tries, result) {
+                TryEnd::Retry => continue, // the state is `Starting`: `step` starts the next try
+                TryEnd::Finished(fetched) => return Poll::Ready(fetched),
+            }
+        }
+    }
+    // ANCHOR_END: poll
+
+    /// A callback that wakes this fetch. It holds the fetch, so a fetch lives as long as the loop
+    /// has a callback of it to make: its socket's readiness or its deadline.
+    fn waker(&self) -> impl Fn(&EventLoop) + 'static {
+        let fetch = self.me.upgrade().expect("a fetch being polled is alive");
+        move |lp| wake(&fetch, lp)
+    }
+
+    // ANCHOR: step
+    /// Runs the current try until it ends (a response, an error) or a socket says "not yet". The
+    /// state is taken out and put back only while the try goes on: an early return leaves it
+    /// `Starting`, which drops, and so closes, the socket.
+    fn step(&mut self, lp: &EventLoop) -> Result<Poll<Response>, FetchError> {
+        loop {
+            let state = std::mem::replace(&mut self.state, State::Starting);
+            if !matches!(state, State::Starting) && Instant::now() >= self.deadline {
+                return Err(FetchError::timeout()); // out of time: the socket closes with `state`
+            }
+            match state {
+                State::Starting => {
+                    self.tries += 1;
+                    self.deadline = Instant::now() + self.config.timeout;
+                    self.timer = Some(lp.call_at(self.deadline, self.waker()));
+                    let addr = crawl::resolve::socket_addr(&self.url)?;
+                    let socket = Socket::register(lp, connect_nonblocking(addr)?, self.waker())?;
+                    self.state = State::Connecting { socket };
+                }
+                State::Connecting { socket } => {
+                    match finish_connect(&socket) {
+                        Ok(()) => {}
+                        Err(e) if not_yet(&e) => {
+                            socket.writable()?;
+                            self.state = State::Connecting { socket };
+                            return Ok(Poll::Pending);
+                        }
+                        Err(e) => return Err(FetchError::from_io(&e)),
+                    }
+                    let request = http::encode_request(&self.url, &self.config.request);
+                    self.state = State::Sending { socket, request, written: 0 };
+                }
+                State::Sending { mut socket, request, mut written } => {
+                    match socket.write(&request[written..]) {
+                        Ok(n) => written += n,
+                        Err(e) if not_yet(&e) => {
+                            socket.writable()?;
+                            self.state = State::Sending { socket, request, written };
+                            return Ok(Poll::Pending);
+                        }
+                        Err(e) => return Err(FetchError::from_io(&e)),
+                    }
+                    self.state = if written < request.len() {
+                        State::Sending { socket, request, written }
+                    } else {
+                        State::Receiving { socket, decoder: ResponseDecoder::new(self.config.limits) }
+                    };
+                }
+                State::Receiving { mut socket, mut decoder } => {
+                    let mut buffer = [0; READ_CHUNK];
+                    let n = match socket.read(&mut buffer) {
+                        Ok(n) => n, // 0 means the server closed its side: the decoder decides.
+                        Err(e) if not_yet(&e) => {
+                            socket.readable()?;
+                            self.state = State::Receiving { socket, decoder };
+                            return Ok(Poll::Pending);
+                        }
+                        Err(e) => return Err(FetchError::from_io(&e)),
+                    };
+                    match decoder.feed(&buffer[..n])? {
+                        Progress::Done(response) => return Ok(Poll::Ready(response)),
+                        Progress::NeedMore => self.state = State::Receiving { socket, decoder },
+                    }
                 }
             }
         }
     }
-    // ANCHOR_END: finish
-
-    fn finish_later(&self, result: Result<Response, FetchError>) {
-        if let Some(lp) = self.fetch.event_loop.upgrade() {
-            self.finish(&lp, result);
-        }
-    }
+    // ANCHOR_END: step
 }
 
-// ANCHOR: protocol
-/// The HTTP exchange of one try, as callbacks the loop makes.
-struct HttpProtocol {
-    /// The try this connection belongs to.
-    attempt: Rc<Attempt>,
-    /// Everything read so far, as far as the codec is concerned.
-    decoder: ResponseDecoder,
-}
-
-impl HttpProtocol {
-    fn feed(&mut self, transport: &Transport, bytes: &[u8]) {
-        match self.decoder.feed(bytes) {
-            Ok(Progress::NeedMore) => {}
-            Ok(Progress::Done(response)) => {
-                transport.close();
-                self.attempt.finish_later(Ok(response));
-            }
-            Err(error) => {
-                transport.abort();
-                self.attempt.finish_later(Err(error.into()));
-            }
-        }
+impl std::fmt::Debug for Fetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetch").field("url", &self.url.as_str()).finish_non_exhaustive()
     }
 }
-
-impl Protocol for HttpProtocol {
-    fn connection_made(&mut self, transport: &Transport) {
-        transport.write(&http::encode_request(&self.attempt.fetch.url, &self.attempt.fetch.config.request));
-    }
-
-    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        self.feed(transport, data);
-    }
-
-    fn eof_received(&mut self, transport: &Transport) {
-        // The codec decides whether the close ends the response (read-to-close) or cuts it short.
-        self.feed(transport, &[]);
-    }
-
-    fn connection_lost(&mut self, error: Option<io::Error>) {
-        // However the connection ended, a try without a response has failed. (After a response,
-        // or after the timer, `finish` has already run and ignores this.)
-        let error = if self.attempt.timed_out.get() {
-            FetchError::timeout()
-        } else {
-            match error {
-                Some(error) => FetchError::from_io(&error),
-                None => FetchError::new(ErrorKind::Truncated, "connection closed before the response"),
-            }
-        };
-        self.attempt.finish_later(Err(error));
-    }
-}
-// ANCHOR_END: protocol

@@ -3,24 +3,29 @@
 //! Stage 2 asked every socket "are you ready?" over and over and burned a core doing it. Here the
 //! thread asks the kernel once, "wake me when any of these is ready, or when the next timer is
 //! due", and sleeps until then ([`event_loop`]). When the kernel answers, the loop runs the
-//! callback registered for that socket. Connections are driven by [`protocol`]s that react to
-//! bytes, as in asyncio.
+//! callback registered for that socket.
 //!
-//! The price shows in [`fetch`]: what was one straight-line function in stage 1 is now state
-//! split across callbacks (`connection_made`, `data_received`, a timer, a retry scheduled with
-//! `call_soon`), and errors can no longer be returned, only passed along as values.
+//! The fetch itself is stage 2's state machine, unchanged but for what "not yet" does: instead of
+//! returning to be asked again on the next turn, a fetch asks the loop to call it back when its
+//! socket is ready. The price shows in [`fetch`]: nothing owns a fetch but the callbacks the loop
+//! holds for it, so it must carry what they need (its config, a way to make them, whoever waits
+//! for its result), and its result can only be handed on to a callback, never returned.
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | [`event_loop`] | the loop: `register`/`modify`/`deregister`, `call_soon`, `call_later`, `cancel`, `run`, `stop`, a `Send` handle |
+//! | [`event_loop`] | the loop: `register`/`modify`/`deregister`, `call_soon`, `call_later`, `cancel`, `run`, `stop` |
 //! | [`remote`] | `RemoteHandle::call_soon_threadsafe`: waking the loop from another thread |
-//! | [`protocol`] | transports and protocols: `connect`, `serve`, `Transport::write`/`close` |
-//! | [`fetch`] | one URL as a protocol, with a timeout timer and retries |
-//! | [`crawler`] | many URLs: callbacks that start fetches as others finish |
+//! | [`net`] | a socket registered with the loop, whose readiness is a callback |
+//! | [`fetch`] | one URL: stage 2's states, polled again by readiness and deadline callbacks |
+//! | [`crawler`] | many URLs: the crawler's loop runs the event loop turn by turn, and starts fetches as others finish |
+//! | [`interrupt`] | Ctrl-C: another thread wakes the loop |
+//! | [`protocol`] | asyncio's higher layer, transports and protocols: `connect`, `serve`, `Transport::write`/`close` (the echo server) |
 
 pub mod crawler;
 pub mod event_loop;
 pub mod fetch;
+pub mod interrupt;
+pub mod net;
 pub mod protocol;
 pub mod remote;
 mod trace;

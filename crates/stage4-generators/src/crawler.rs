@@ -1,156 +1,67 @@
-//! Many URLs at once: `--max-tasks` worker coroutines, each a task on the loop.
+//! Many URLs at once.
 //!
-//! As in the 500-lines crawler: a fixed number of workers, each looping "take a URL, fetch it,
-//! record it". A worker with nothing to take waits on a future that the next finished fetch
-//! completes (a condition variable for coroutines); the crawl is over when every worker has
-//! found the frontier done and returned. All of it runs on one thread, so the frontier is a
-//! plain `RefCell`.
+//! At most `--max-tasks` fetches are in flight, and the crawler's loop keeps them moving: on each
+//! turn the fetches go on as far as they can, the finished ones are recorded in the frontier, and
+//! new fetches start in their place. One thread owns the frontier outright: no lock, no `Rc`.
+//!
+//! Here a turn is still a turn of stage 3's event loop, and a fetch is a coroutine that a [`Task`]
+//! runs. A task is a future: a finished fetch's task completes, and its done callback keeps the
+//! result in `done` until the turn is over (an `Rc<RefCell<_>>`, shared with the callbacks on this
+//! one thread).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crawl::{Config, Frontier, Job, Report, interrupt};
+use crawl::{Config, Fetched, Frontier, Job, Report, interrupt};
 use stage3_callbacks::event_loop::EventLoop;
 
-use crate::coroutine::{Coroutine, Resume, Step};
-use crate::fetch::{Fetch, fetch};
-use crate::future::Future;
+use crate::fetch::fetch;
 use crate::task::Task;
-use crate::yield_from;
 
-/// Crawls from the configured roots; returns when every worker has finished.
+/// The fetches that finished during a turn, with their jobs: filled by their tasks' done
+/// callbacks, emptied by the crawler's loop.
+type Done = Rc<RefCell<Vec<(Job, Fetched)>>>;
+
+// ANCHOR: crawl
+/// Crawls from the configured roots with at most `--max-tasks` fetches in flight.
 pub fn crawl(config: &Config) -> Report {
+    let mut frontier = Frontier::new(config);
+    let config = Rc::new(config.clone());
     let event_loop = EventLoop::new().expect("cannot create the event loop (epoll)");
     event_loop.set_trace(config.trace);
-    let shared =
-        Rc::new(Shared { frontier: RefCell::new(Frontier::new(config)), changed: RefCell::new(Vec::new()) });
-    let config = Rc::new(config.clone());
-    let workers: Vec<Task<()>> = (0..config.max_tasks)
-        .map(|_| {
-            let worker = Worker {
-                shared: Rc::clone(&shared),
-                config: Rc::clone(&config),
-                state: WorkerState::Looking,
-            };
-            Task::spawn_traced(&event_loop, worker, config.trace)
-        })
-        .collect();
-    // ANCHOR: interrupt
-    // Ctrl-C: stop the loop from the watcher thread, as stage 3 does.
-    let remote = event_loop.remote().downgrade();
-    let _hook = interrupt::on_interrupt(move || {
-        let _ = remote.call_soon_threadsafe(EventLoop::stop);
-    });
-    event_loop.run().expect("the event loop failed");
-    if interrupt::requested() {
-        // Stopped, with workers waiting mid-fetch. Dropping the loop would not free them: a task
-        // and the future it waits on hold each other. So, as asyncio's shutdown does, cancel
-        // every task and run the loop until the cancellations have played out (each fetch closes
-        // its socket and returns).
-        for worker in &workers {
-            worker.cancel();
+    let done = Done::default();
+    start_fetches(&event_loop, &mut frontier, &done, &config);
+    // The loop: each turn sleeps until a socket is ready or a timer is due, and runs what is
+    // due (a task's step is one of those callbacks), turn after turn, until no fetch is left.
+    // (Ctrl-C: the loop is woken to notice the flag, and the tasks in flight are cancelled; see
+    // `interrupt`.)
+    let _wake = stage3_callbacks::interrupt::wake_on_interrupt(&event_loop);
+    while frontier.in_flight() > 0 && !interrupt::requested() {
+        event_loop.run_once().expect("the event loop failed");
+        for (job, fetched) in done.take() {
+            frontier.complete(job, fetched);
         }
-        event_loop.run().expect("the event loop failed");
+        start_fetches(&event_loop, &mut frontier, &done, &config);
     }
-    // ANCHOR_END: interrupt
-    drop(workers);
-    let shared = Rc::into_inner(shared).expect("every worker has returned");
-    shared.frontier.into_inner().into_report()
+    crate::interrupt::cancel_tasks(&event_loop).expect("the event loop failed");
+    frontier.into_report()
 }
+// ANCHOR_END: crawl
 
-/// What the workers share.
-struct Shared {
-    /// The crawl state.
-    frontier: RefCell<Frontier>,
-    /// Futures of idle workers, completed when a fetch finishes (new links, or the end).
-    changed: RefCell<Vec<Future<()>>>,
-}
-
-// ANCHOR: worker
-/// One worker: a coroutine that fetches URLs until the frontier is done.
-struct Worker {
-    /// The frontier and the idle list.
-    shared: Rc<Shared>,
-    /// For `fetch`.
-    config: Rc<Config>,
-    /// Where it has got to.
-    state: WorkerState,
-}
-
-/// ```python
-/// def work():
-///     while True:
-///         job = frontier.pop()
-///         if job is None:
-///             if frontier.is_done(): return
-///             yield changed()                           # Idle
-///             continue
-///         fetched = yield from fetch(job.url)           # Fetching
-///         frontier.complete(job, fetched); changed.notify_all()
-/// ```
-enum WorkerState {
-    /// About to look for a job.
-    Looking,
-    /// Nothing to do until another worker finishes a fetch.
-    Idle,
-    /// Delegating to a fetch (`yield from`). Boxed: a fetch is large and the other states are
-    /// empty, and an enum is as big as its biggest variant.
-    Fetching { job: Job, fetch: Box<Fetch> },
-}
-
-impl Coroutine for Worker {
-    type Output = ();
-
-    fn resume(&mut self, lp: &EventLoop, how: Resume) -> Step<()> {
-        loop {
-            match &mut self.state {
-                WorkerState::Looking | WorkerState::Idle => {
-                    if how == Resume::Cancel {
-                        return Step::Done(());
-                    }
-                    let mut frontier = self.shared.frontier.borrow_mut();
-                    if let Some(job) = frontier.pop() {
-                        let fetch = Box::new(fetch(job.url.clone(), Rc::clone(&self.config)));
-                        self.state = WorkerState::Fetching { job, fetch };
-                        drop(frontier);
-                        // Start the fetch right away (as `yield from` does).
-                        return self.resume(lp, Resume::Start);
-                    }
-                    if frontier.is_done() {
-                        return Step::Done(());
-                    }
-                    let changed = Future::new(lp, "frontier changed");
-                    self.shared.changed.borrow_mut().push(changed.clone());
-                    self.state = WorkerState::Idle;
-                    return Step::Wait(Box::new(changed));
-                }
-                WorkerState::Fetching { fetch, .. } => {
-                    let fetched = yield_from!(**fetch, lp, how);
-                    let WorkerState::Fetching { job, .. } =
-                        std::mem::replace(&mut self.state, WorkerState::Looking)
-                    else {
-                        unreachable!("in the Fetching state")
-                    };
-                    if how == Resume::Cancel {
-                        // Cut short (Ctrl-C): the result is not what the site said, so it is not
-                        // recorded; the job stays in flight and the report counts it unfinished.
-                        return Step::Done(());
-                    }
-                    self.shared.frontier.borrow_mut().complete(job, fetched);
-                    for idle in self.shared.changed.borrow_mut().drain(..) {
-                        let _ = idle.set_result(());
-                    }
-                }
+// ANCHOR: start_fetches
+/// Starts fetches until `--max-tasks` are in flight or the queue is empty: each is a task, whose
+/// done callback puts its result in `done`.
+fn start_fetches(lp: &EventLoop, frontier: &mut Frontier, done: &Done, config: &Rc<Config>) {
+    loop {
+        let Some(job) = frontier.next_job() else { return };
+        let done = Rc::clone(done);
+        let task = Task::spawn_traced(lp, fetch(job.url.clone(), Rc::clone(config)), config.trace);
+        task.future().add_done_callback(move |_, task| {
+            // A task cancelled by Ctrl-C has no result: its job stays unfinished.
+            if let Some(Ok(fetched)) = task.take_result() {
+                done.borrow_mut().push((job, fetched));
             }
-        }
-    }
-
-    fn state_name(&self) -> &'static str {
-        match self.state {
-            WorkerState::Looking => "worker:looking",
-            WorkerState::Idle => "worker:idle",
-            WorkerState::Fetching { .. } => "worker:fetching",
-        }
+        });
     }
 }
-// ANCHOR_END: worker
+// ANCHOR_END: start_fetches

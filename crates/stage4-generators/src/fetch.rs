@@ -1,20 +1,35 @@
-//! Fetching one URL, as coroutines.
+//! Fetching one URL.
 //!
-//! Stage 3 spread one fetch across callbacks and shared objects. Here it is whole again, as two
-//! state machines that stop at each wait and are resumed by a [`Task`]:
+//! A fetch makes tries until one settles the URL. A try is one connection, one request and one
+//! response, within `--timeout`; when a try fails, `Config::end_try` says whether another follows.
+//! Every stage's try goes through the same steps:
 //!
-//! * [`FetchOnce`] is one try: connect, send, receive. Each variant of its state holds exactly
-//!   what is live at that wait; a `WouldBlock` becomes "yield the socket's readiness future".
-//! * [`Fetch`] is the URL across its tries. It runs each try as a task of its own and arms a
-//!   timer that cancels that task at the deadline: asyncio's `wait_for`, built from `Task.cancel`.
+//! | step | what happens |
+//! |---|---|
+//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | connecting | the TCP handshake goes on |
+//! | sending | the request is written |
+//! | receiving | the response is read and fed to the decoder, until it is whole |
 //!
-//! Errors are plain `Result`s again: a try returns `Err`, and its caller decides to retry.
+//! The try is stage 3's: a value, [`FetchOnce`], that remembers where it has got to (its
+//! [`State`]: one state for each call that blocked in stage 1), and each resume moves it on as far
+//! as it can without waiting. Every socket call that cannot go on yet says so ([`not_yet`]), and
+//! the try stays in its state. What changes is what "not yet" does: instead of asking the loop
+//! for a callback, the try yields its socket's readiness future (`Step::Wait`), and the [`Task`]
+//! that runs it resumes it once that future is done. So a fetch is a coroutine again, code that
+//! stops at each wait and goes on where it stopped, and it needs no way to make callbacks and
+//! nobody to hand its result to: it returns it.
+//!
+//! The deadline changes with it. A coroutine waits on one future at a time, so each try runs as
+//! a task of its own, and a timer cancels that task at the deadline (asyncio's `wait_for`):
+//! [`Fetch`] is the URL across its tries, waiting on each try's task.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::rc::Rc;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::{Config, FetchError, Fetched, Outcome};
+use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
+use crawl::{Config, FetchError, Fetched, Outcome, TryEnd};
 use stage3_callbacks::event_loop::{EventLoop, TimerId};
 use url::Url;
 
@@ -26,235 +41,127 @@ use crate::task::{Cancelled, Task};
 const READ_CHUNK: usize = 16 * 1024;
 
 // ANCHOR: fetch
-/// Fetches `url`, retrying connection-level failures up to `--max-tries` times. Returns the
-/// coroutine: a worker runs it with `yield_from!`.
+/// Fetches `url`: a coroutine that has not started yet. A [`Task`] runs it.
 pub fn fetch(url: Url, config: Rc<Config>) -> Fetch {
-    Fetch { url, config, tries: 0, state: FetchState::Start }
+    Fetch { url, config, tries: 0, timer: None, trying: None }
 }
 
-/// One URL across all its tries.
+/// One URL being fetched, across its tries.
+#[derive(Debug)]
 pub struct Fetch {
     /// What to fetch.
     url: Url,
-    /// Timeout, tries, limits, rules.
+    /// Timeout, tries, request options, limits, rules.
     config: Rc<Config>,
     /// Tries started so far.
     tries: u32,
-    /// Where it has got to.
-    state: FetchState,
+    /// The timer that cancels the current try at its deadline; cancelled when the try ends first.
+    timer: Option<TimerId>,
+    /// The current try, a task of its own; `None` between tries.
+    trying: Option<Task<Result<Response, FetchError>>>,
 }
 
-/// ```python
-/// def fetch(url):
-///     for tries in itertools.count(1):
-///         try:
-///             response = yield from wait_for(fetch_once(url), timeout)   # Trying
-///             return Outcome.from_response(response)
-///         except (ConnectionError, TimeoutError) as error:
-///             if tries == max_tries or not retryable(error):
-///                 return Outcome.failed(error)
-/// ```
-enum FetchState {
-    /// Not started.
-    Start,
-    /// A try runs as its own task; the timer cancels it at the deadline.
-    Trying { attempt: Task<Result<Response, FetchError>>, deadline: TimerId },
-    /// Returned.
-    Finished,
+/// One try: one connection, one request, one response.
+#[derive(Debug)]
+pub struct FetchOnce {
+    /// What to fetch.
+    url: Url,
+    /// Request options and limits.
+    config: Rc<Config>,
+    /// Where the try has got to.
+    state: State,
 }
 
+/// Where one try has got to: a state for each step that blocked in stage 1, holding exactly what
+/// is live there.
+#[derive(Debug)]
+enum State {
+    /// About to start a try (the first, or the next). No socket is open.
+    Starting,
+    /// The handshake is under way on `socket`, nonblocking and not yet connected.
+    Connecting { socket: Socket },
+    /// Connected: `request[written..]` is still to be written to `socket`.
+    Sending { socket: Socket, request: Vec<u8>, written: usize },
+    /// The request is sent: what arrives on `socket` is fed to `decoder`, which says when it is done.
+    Receiving { socket: Socket, decoder: ResponseDecoder },
+}
+// ANCHOR_END: fetch
+
+// ANCHOR: resume
 impl Coroutine for Fetch {
     type Output = Fetched;
 
+    /// Moves the fetch on to its next wait, a try's task, or to its end: the URL's result.
     fn resume(&mut self, lp: &EventLoop, how: Resume) -> Step<Fetched> {
-        match (std::mem::replace(&mut self.state, FetchState::Finished), how) {
-            (FetchState::Trying { attempt, deadline }, Resume::Cancel) => {
-                // Cancelled ourselves: pass it down to the try, which closes its socket.
-                attempt.cancel();
-                lp.cancel(deadline);
-                Step::Done(self.finish(Outcome::Failed { error: FetchError::timeout() }))
-            }
-            (FetchState::Start, _) => self.start_try(lp),
-            (FetchState::Trying { attempt, deadline }, _) => {
-                lp.cancel(deadline);
-                let result = match attempt.future().take_result() {
+        if how == Resume::Cancel {
+            return self.cancel(lp);
+        }
+        loop {
+            let result = match self.trying.take() {
+                None => return self.start_try(lp),
+                Some(attempt) => match attempt.future().take_result() {
                     Some(Ok(result)) => result,
                     // Only the deadline timer cancels a try.
                     Some(Err(Cancelled)) | None => Err(FetchError::timeout()),
-                };
-                match result {
-                    Ok(response) => {
-                        let outcome = Outcome::from_response(&self.url, &response, &self.config.rules);
-                        Step::Done(self.finish(outcome))
-                    }
-                    Err(error) => {
-                        self.config.log_failed_try(&self.url, self.tries, &error);
-                        if self.tries < self.config.max_tries && error.kind.is_retryable() {
-                            self.start_try(lp)
-                        } else {
-                            Step::Done(self.finish(Outcome::Failed { error }))
-                        }
-                    }
-                }
+                },
+            };
+            // The try is over, and its socket closed with its task; its deadline no longer matters.
+            if let Some(timer) = self.timer.take() {
+                lp.cancel(timer);
             }
-            (FetchState::Finished, _) => panic!("a finished fetch was resumed"),
+            match self.config.end_try(&self.url, self.tries, result) {
+                TryEnd::Retry => continue, // nothing is `trying`: the next try starts
+                TryEnd::Finished(fetched) => return Step::Done(fetched),
+            }
         }
     }
 
     fn state_name(&self) -> &'static str {
-        match self.state {
-            FetchState::Start => "fetch:start",
-            FetchState::Trying { .. } => "fetch:trying",
-            FetchState::Finished => "fetch:finished",
-        }
+        if self.trying.is_some() { "fetch:trying" } else { "fetch:between-tries" }
     }
 }
 
 impl Fetch {
-    /// Starts a try as a task, with a timer that cancels it at the deadline, and waits for it.
+    /// Starts the next try as a task, with a timer that cancels it at the deadline, and waits
+    /// for it (asyncio's `wait_for`: the try's task is the future waited on).
     fn start_try(&mut self, lp: &EventLoop) -> Step<Fetched> {
         self.tries += 1;
-        let attempt = Task::spawn_traced(
-            lp,
-            FetchOnce::new(self.url.clone(), Rc::clone(&self.config)),
-            self.config.trace,
-        );
+        let fetch_once = FetchOnce::new(self.url.clone(), Rc::clone(&self.config));
+        let attempt = Task::spawn_traced(lp, fetch_once, self.config.trace);
         let expired = attempt.clone();
-        let deadline = lp.call_later(self.config.timeout, move |_| {
+        self.timer = Some(lp.call_later(self.config.timeout, move |_| {
             expired.cancel();
-        });
-        self.state = FetchState::Trying { attempt: attempt.clone(), deadline };
+        }));
+        self.trying = Some(attempt.clone());
         Step::Wait(Box::new(attempt))
     }
 
-    fn finish(&self, outcome: Outcome) -> Fetched {
-        let fetched = Fetched { url: self.url.clone(), outcome, tries: self.tries };
-        self.config.log_fetched(&fetched);
-        fetched
-    }
-}
-// ANCHOR_END: fetch
-
-// ANCHOR: fetch_once
-/// One try: one connection, one request, one response.
-pub struct FetchOnce {
-    /// What to fetch.
-    url: Url,
-    /// Limits for the decoder.
-    config: Rc<Config>,
-    /// Where it has got to.
-    state: TryState,
-}
-
-/// ```python
-/// def fetch_once(url):
-///     sock = connect_nonblocking(addr)
-///     yield writable(sock)                          # Connecting
-///     request = encode_request(url)
-///     while request:
-///         try: request = request[sock.send(request):]
-///         except BlockingIOError: yield writable(sock)   # Sending
-///     decoder = ResponseDecoder()
-///     while True:
-///         try: data = sock.recv(16384)
-///         except BlockingIOError: yield readable(sock); continue   # Receiving
-///         if (response := decoder.feed(data)): return response
-/// ```
-enum TryState {
-    /// Not started.
-    Start,
-    /// The handshake is under way; waiting for writability.
-    Connecting { socket: Socket },
-    /// Writing the request; `written` bytes of it so far.
-    Sending { socket: Socket, request: Vec<u8>, written: usize },
-    /// Feeding the decoder what arrives.
-    Receiving { socket: Socket, decoder: ResponseDecoder },
-    /// Returned (or cancelled): the socket is closed.
-    Finished,
-}
-
-impl FetchOnce {
-    pub fn new(url: Url, config: Rc<Config>) -> FetchOnce {
-        FetchOnce { url, config, state: TryState::Start }
-    }
-
-    /// Runs until the next wait or the end of the try.
-    fn run(&mut self, lp: &EventLoop) -> Result<Step<Response>, FetchError> {
-        loop {
-            // The state is taken out, and put back only while the try goes on: returning early
-            // (a response, an error) leaves it `Finished`, which drops and closes the socket.
-            match std::mem::replace(&mut self.state, TryState::Finished) {
-                TryState::Start => {
-                    let addr = crawl::resolve::socket_addr(&self.url)?;
-                    let socket = Socket::connect(lp, addr)?;
-                    let writable = socket.writable();
-                    self.state = TryState::Connecting { socket };
-                    return Ok(Step::Wait(Box::new(writable)));
-                }
-                TryState::Connecting { socket } => {
-                    if let Some(error) = socket.take_error()? {
-                        return Err(FetchError::from_io(&error));
-                    }
-                    let request = http::encode_request(&self.url, &self.config.request);
-                    self.state = TryState::Sending { socket, request, written: 0 };
-                }
-                TryState::Sending { socket, request, mut written } => {
-                    match socket.stream().write(&request[written..]) {
-                        Ok(n) => written += n,
-                        // The send buffer is full: wait until it has room.
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            let writable = socket.writable();
-                            self.state = TryState::Sending { socket, request, written };
-                            return Ok(Step::Wait(Box::new(writable)));
-                        }
-                        // A signal arrived before anything was written: try again.
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(FetchError::from_io(&e)),
-                    }
-                    self.state = if written == request.len() {
-                        TryState::Receiving { socket, decoder: ResponseDecoder::new(self.config.limits) }
-                    } else {
-                        TryState::Sending { socket, request, written }
-                    };
-                }
-                TryState::Receiving { socket, mut decoder } => {
-                    let mut buffer = [0; READ_CHUNK];
-                    let n = match socket.stream().read(&mut buffer) {
-                        Ok(n) => n, // 0 means the server closed its side: the decoder decides.
-                        // No bytes yet: wait until some arrive.
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            let readable = socket.readable();
-                            self.state = TryState::Receiving { socket, decoder };
-                            return Ok(Step::Wait(Box::new(readable)));
-                        }
-                        // A signal arrived while reading; the bytes are still there.
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                            self.state = TryState::Receiving { socket, decoder };
-                            continue;
-                        }
-                        Err(e) => return Err(FetchError::from_io(&e)),
-                    };
-                    match decoder.feed(&buffer[..n])? {
-                        Progress::Done(response) => return Ok(Step::Done(response)),
-                        Progress::NeedMore => self.state = TryState::Receiving { socket, decoder },
-                    }
-                }
-                TryState::Finished => panic!("a finished try was resumed"),
-            }
+    /// Cancelled while a try runs (Ctrl-C): pass the cancellation down to the try, which closes
+    /// its socket. The task ignores what a cancelled coroutine returns, so any record will do.
+    fn cancel(&mut self, lp: &EventLoop) -> Step<Fetched> {
+        if let Some(attempt) = self.trying.take() {
+            attempt.cancel();
         }
+        if let Some(timer) = self.timer.take() {
+            lp.cancel(timer);
+        }
+        let error = FetchError::timeout();
+        Step::Done(Fetched { url: self.url.clone(), outcome: Outcome::Failed { error }, tries: self.tries })
     }
 }
+// ANCHOR_END: resume
 
+// ANCHOR: step
 impl Coroutine for FetchOnce {
     type Output = Result<Response, FetchError>;
 
     fn resume(&mut self, lp: &EventLoop, how: Resume) -> Step<Self::Output> {
         if how == Resume::Cancel {
-            // Cancelled at a wait: drop the state, and with it the socket (closing it).
-            self.state = TryState::Finished;
+            // Cancelled at a wait (its deadline came): drop the state, and with it the socket.
+            self.state = State::Starting;
             return Step::Done(Err(FetchError::timeout()));
         }
-        match self.run(lp) {
+        match self.step(lp) {
             Ok(Step::Wait(wait)) => Step::Wait(wait),
             Ok(Step::Done(response)) => Step::Done(Ok(response)),
             Err(error) => Step::Done(Err(error)),
@@ -263,27 +170,80 @@ impl Coroutine for FetchOnce {
 
     fn state_name(&self) -> &'static str {
         match self.state {
-            TryState::Start => "try:start",
-            TryState::Connecting { .. } => "try:connecting",
-            TryState::Sending { .. } => "try:sending",
-            TryState::Receiving { .. } => "try:receiving",
-            TryState::Finished => "try:finished",
+            State::Starting => "try:starting",
+            State::Connecting { .. } => "try:connecting",
+            State::Sending { .. } => "try:sending",
+            State::Receiving { .. } => "try:receiving",
         }
     }
 }
-// ANCHOR_END: fetch_once
 
-impl std::fmt::Debug for Fetch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fetch").field("url", &self.url.as_str()).field("state", &self.state_name()).finish()
+impl FetchOnce {
+    /// Runs the try until it ends (a response, an error) or a socket says "not yet". The state is
+    /// taken out and put back only while the try goes on: an early return leaves it `Starting`,
+    /// which drops, and so closes, the socket.
+    fn step(&mut self, lp: &EventLoop) -> Result<Step<Response>, FetchError> {
+        loop {
+            match std::mem::replace(&mut self.state, State::Starting) {
+                State::Starting => {
+                    let addr = crawl::resolve::socket_addr(&self.url)?;
+                    let socket = Socket::register(lp, connect_nonblocking(addr)?)?;
+                    self.state = State::Connecting { socket };
+                }
+                State::Connecting { socket } => {
+                    match finish_connect(&socket) {
+                        Ok(()) => {}
+                        Err(e) if not_yet(&e) => {
+                            let writable = socket.writable();
+                            self.state = State::Connecting { socket };
+                            return Ok(Step::Wait(Box::new(writable)));
+                        }
+                        Err(e) => return Err(FetchError::from_io(&e)),
+                    }
+                    let request = http::encode_request(&self.url, &self.config.request);
+                    self.state = State::Sending { socket, request, written: 0 };
+                }
+                State::Sending { mut socket, request, mut written } => {
+                    match socket.write(&request[written..]) {
+                        Ok(n) => written += n,
+                        Err(e) if not_yet(&e) => {
+                            let writable = socket.writable();
+                            self.state = State::Sending { socket, request, written };
+                            return Ok(Step::Wait(Box::new(writable)));
+                        }
+                        Err(e) => return Err(FetchError::from_io(&e)),
+                    }
+                    self.state = if written < request.len() {
+                        State::Sending { socket, request, written }
+                    } else {
+                        State::Receiving { socket, decoder: ResponseDecoder::new(self.config.limits) }
+                    };
+                }
+                State::Receiving { mut socket, mut decoder } => {
+                    let mut buffer = [0; READ_CHUNK];
+                    let n = match socket.read(&mut buffer) {
+                        Ok(n) => n, // 0 means the server closed its side: the decoder decides.
+                        Err(e) if not_yet(&e) => {
+                            let readable = socket.readable();
+                            self.state = State::Receiving { socket, decoder };
+                            return Ok(Step::Wait(Box::new(readable)));
+                        }
+                        Err(e) => return Err(FetchError::from_io(&e)),
+                    };
+                    match decoder.feed(&buffer[..n])? {
+                        Progress::Done(response) => return Ok(Step::Done(response)),
+                        Progress::NeedMore => self.state = State::Receiving { socket, decoder },
+                    }
+                }
+            }
+        }
     }
 }
+// ANCHOR_END: step
 
-impl std::fmt::Debug for FetchOnce {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FetchOnce")
-            .field("url", &self.url.as_str())
-            .field("state", &self.state_name())
-            .finish()
+impl FetchOnce {
+    /// One try of `url`, not started yet: a coroutine for a [`Task`] to run.
+    pub fn new(url: Url, config: Rc<Config>) -> FetchOnce {
+        FetchOnce { url, config, state: State::Starting }
     }
 }

@@ -12,9 +12,10 @@
 //! | [`future`] | `Future<T>`: pending or done, `set_result`, `add_done_callback`, `result` |
 //! | [`coroutine`] | the `Coroutine` trait (`resume` -> wait or done) and `yield_from!` |
 //! | [`task`] | `Task`: steps a coroutine each time its future is done; `cancel` |
-//! | [`net`] | sockets whose readiness is a future the loop's callbacks complete |
-//! | [`fetch`] | one URL as two coroutines: `FetchOnce` (a try) and `Fetch` (tries + deadline) |
-//! | [`crawler`] | `--max-tasks` worker coroutines |
+//! | [`net`] | stage 3's sockets, with a future for their readiness |
+//! | [`fetch`] | one URL as two coroutines: `FetchOnce` (a try: stage 3's states) and `Fetch` (tries, each a task cancelled at its deadline) |
+//! | [`crawler`] | a task per URL; a done callback starts the next |
+//! | [`interrupt`] | Ctrl-C: stop the loop, cancel every task, let them close their sockets |
 //!
 //! The event loop is stage 3's, used as a dependency and unchanged: the loop still only runs
 //! callbacks; a task is a callback that resumes a coroutine.
@@ -23,6 +24,7 @@ pub mod coroutine;
 pub mod crawler;
 pub mod fetch;
 pub mod future;
+pub mod interrupt;
 pub mod net;
 pub mod task;
 

@@ -1,77 +1,62 @@
 //! Sockets whose readiness is a future.
 //!
-//! A [`Socket`] registers its (nonblocking) stream with stage 3's loop once. `readable()` and
-//! `writable()` arm the registration and return a [`Future`] that the loop's readiness callback
-//! completes: the bridge from callbacks to coroutines, which can only wait on futures.
-//! Dropping the socket deregisters it and closes the descriptor.
+//! Stage 3's [`Socket`](stage3_callbacks::net::Socket) makes a callback when it is ready. Here
+//! that callback completes a [`Future`], and `readable()` and `writable()` return the future to
+//! wait on: the bridge from callbacks to coroutines, which can only wait on futures. Everything
+//! else (the registration, reading, writing, closing on drop) is stage 3's socket, unchanged.
 
 use std::cell::RefCell;
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
+use std::ops::{Deref, DerefMut};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 
-use socket2::{Domain, Type};
-use stage3_callbacks::event_loop::{EventLoop, Interest, Token, WeakEventLoop};
+use stage3_callbacks::event_loop::EventLoop;
 
 use crate::future::Future;
 
-/// A nonblocking TCP stream registered with the loop.
+/// A nonblocking TCP stream registered with the loop, whose readiness is a future.
+#[derive(Debug)]
 pub struct Socket {
-    /// The stream, shared with the loop's registration.
-    stream: Rc<TcpStream>,
-    /// The registration.
-    token: Token,
-    /// To re-arm and deregister.
-    event_loop: WeakEventLoop,
+    /// Stage 3's socket; its readiness callback completes `waiter`.
+    socket: stage3_callbacks::net::Socket,
     /// The future the next readiness event completes (at most one wait at a time).
     waiter: Rc<RefCell<Option<Future<()>>>>,
 }
 
 impl Socket {
-    /// Starts connecting to `addr` without waiting (`EINPROGRESS`). Wait on
-    /// [`writable`](Socket::writable), then check [`take_error`](Socket::take_error).
-    pub fn connect(lp: &EventLoop, addr: SocketAddr) -> io::Result<Socket> {
-        let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-        socket.set_nonblocking(true)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            // The handshake has started and goes on without us.
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
-        Socket::register(lp, socket.into())
-    }
-
     // ANCHOR: readiness
-    /// Registers a nonblocking stream (disarmed until a wait is asked for).
+    /// Registers a nonblocking stream, disarmed: the future each [`readable`](Socket::readable) or
+    /// [`writable`](Socket::writable) returns is done when the socket is ready.
     pub fn register(lp: &EventLoop, stream: TcpStream) -> io::Result<Socket> {
-        let stream = Rc::new(stream);
         let waiter: Rc<RefCell<Option<Future<()>>>> = Rc::new(RefCell::new(None));
         let wake = Rc::clone(&waiter);
-        let token = lp.register(Rc::clone(&stream), Interest::NONE, move |_, _| {
+        let socket = stage3_callbacks::net::Socket::register(lp, stream, move |_| {
             // The loop says the socket is ready: complete whatever waits on it.
             if let Some(future) = wake.borrow_mut().take() {
                 let _ = future.set_result(());
             }
         })?;
-        Ok(Socket { stream, token, event_loop: lp.downgrade(), waiter })
+        Ok(Socket { socket, waiter })
     }
 
-    /// A future done when the socket is readable (bytes, EOF or an error are waiting).
+    /// A future done once the socket is readable (bytes, EOF or an error are waiting).
     pub fn readable(&self) -> Future<()> {
-        self.wait_for(Interest::READ, "readable")
+        self.wait_for("readable", stage3_callbacks::net::Socket::readable)
     }
 
-    /// A future done when the socket is writable (or a connect has finished).
+    /// A future done once the socket is writable (or a connect has finished).
     pub fn writable(&self) -> Future<()> {
-        self.wait_for(Interest::WRITE, "writable")
+        self.wait_for("writable", stage3_callbacks::net::Socket::writable)
     }
 
-    fn wait_for(&self, interest: Interest, what: &str) -> Future<()> {
-        let lp = self.event_loop.upgrade().expect("the socket's loop is gone");
-        let future = Future::new(&lp, format!("{what}(socket {:?})", self.token));
+    /// Arms the registration with `arm` and returns the future its callback will complete.
+    fn wait_for(&self, what: &str, arm: fn(&stage3_callbacks::net::Socket) -> io::Result<()>) -> Future<()> {
+        let lp = self.socket.event_loop().expect("the socket's loop is gone");
+        let future = Future::new(&lp, format!("{what}({:?})", self.socket));
         *self.waiter.borrow_mut() = Some(future.clone());
-        if let Err(error) = lp.modify(self.token, interest) {
+        if let Err(error) = arm(&self.socket) {
             // Cannot happen for a registered socket; if it did, waking at once surfaces the error
             // on the next read or write instead of waiting forever.
             eprintln!("re-arming a socket failed: {error}");
@@ -80,28 +65,25 @@ impl Socket {
         future
     }
     // ANCHOR_END: readiness
+}
 
-    /// The stream, for nonblocking reads and writes.
-    pub fn stream(&self) -> &TcpStream {
-        &self.stream
-    }
+/// A stage-4 socket is stage 3's, with a future for its readiness: it reads and writes as that one.
+impl Deref for Socket {
+    type Target = stage3_callbacks::net::Socket;
 
-    /// The error of a finished nonblocking connect (`SO_ERROR`), if it failed.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.stream.take_error()
+    fn deref(&self) -> &Self::Target {
+        &self.socket
     }
 }
 
-impl Drop for Socket {
-    fn drop(&mut self) {
-        if let Some(lp) = self.event_loop.upgrade() {
-            let _ = lp.deregister(self.token);
-        }
+impl DerefMut for Socket {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.socket
     }
 }
 
-impl std::fmt::Debug for Socket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Socket").field("token", &self.token).finish_non_exhaustive()
+impl AsFd for Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
     }
 }

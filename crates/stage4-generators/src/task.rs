@@ -10,8 +10,9 @@
 //! and the task completes as [`Cancelled`].
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use stage3_callbacks::event_loop::EventLoop;
@@ -63,12 +64,43 @@ static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
 impl<T> Drop for Inner<T> {
     fn drop(&mut self) {
         LIVE_TASKS.fetch_sub(1, Ordering::Relaxed);
+        // (`try_with`: a task dropped while its thread exits may outlive the registry.)
+        let _ = ALL_TASKS.try_with(|all| {
+            if let Ok(mut all) = all.try_borrow_mut() {
+                all.remove(&self.id);
+            }
+        });
     }
 }
 
 thread_local! {
-    /// Task ids, for `--trace`.
+    /// Task ids: for `--trace`, and the keys of `ALL_TASKS`.
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+
+    /// Every task of this thread that has not been dropped, for [`cancel_all`] (asyncio's
+    /// `all_tasks`). Weak: being listed must not keep a task alive.
+    static ALL_TASKS: RefCell<HashMap<u64, Weak<dyn Cancel>>> = RefCell::new(HashMap::new());
+}
+
+/// A task, whatever its output type, as [`cancel_all`] needs it.
+trait Cancel {
+    /// As [`Task::cancel`].
+    fn cancel(self: Rc<Self>) -> bool;
+}
+
+impl<T: 'static> Cancel for Inner<T> {
+    fn cancel(self: Rc<Self>) -> bool {
+        Task { inner: self }.cancel()
+    }
+}
+
+/// Cancels every task of this thread that is not done (as asyncio's `run` does at shutdown with
+/// `all_tasks`); returns how many. Each is resumed with `Resume::Cancel` on the loop's next turn,
+/// so the loop must run again for the cancellations to play out.
+pub fn cancel_all() -> usize {
+    let tasks: Vec<Rc<dyn Cancel>> =
+        ALL_TASKS.with_borrow(|all| all.values().filter_map(Weak::upgrade).collect());
+    tasks.into_iter().filter(|task| Rc::clone(task).cancel()).count()
 }
 
 impl<T: 'static> Task<T> {
@@ -95,14 +127,17 @@ impl<T: 'static> Task<T> {
                 trace,
             }),
         };
+        let listed: Weak<Inner<T>> = Rc::downgrade(&task.inner);
+        ALL_TASKS.with_borrow_mut(|all| all.insert(id, listed));
         let first = task.clone();
         lp.call_soon(move |lp| first.step(lp, Resume::Start));
         task
     }
 
     // ANCHOR: step
-    /// Resumes the coroutine once, then arranges for the next step.
-    pub fn step(&self, lp: &EventLoop, how: Resume) {
+    /// Resumes the coroutine once, then arranges for the next step. Only the task's own callbacks
+    /// call this: each knows the wait it was scheduled for, and the `wait` count rejects a stale one.
+    fn step(&self, lp: &EventLoop, how: Resume) {
         let Some(mut coroutine) = self.inner.coroutine.borrow_mut().take() else {
             return; // finished already
         };

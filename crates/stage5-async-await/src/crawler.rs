@@ -1,8 +1,14 @@
-//! Many URLs at once: the 500-lines crawler's final form.
+//! Many URLs at once.
 //!
-//! `--max-tasks` worker tasks take jobs from a [`Queue`]; each fetches, records the result in the
-//! frontier, puts the new links on the queue, and marks its job done. `queue.join()` returns when
-//! every job put has been done (or Ctrl-C is pressed); then the workers are aborted.
+//! At most `--max-tasks` fetches are in flight, as `--max-tasks` worker tasks: the 500-lines
+//! crawler's final form. Each worker takes a job from a [`Queue`], fetches it, records the result
+//! in the frontier, puts the new links on the queue, and marks its job done. `queue.join()`
+//! returns when every job put has been done (or Ctrl-C is pressed); then the workers are aborted.
+//!
+//! There is no crawler's loop any more: stage 4's, which turned the event loop, is inside
+//! [`run`](crate::executor::run), and a worker awaits its fetch where stage 4's crawler waited
+//! for a done callback. The workers share the frontier, so it is an
+//! `Rc<RefCell<_>>` (one thread, no lock).
 
 use std::cell::RefCell;
 use std::pin::pin;
@@ -15,13 +21,13 @@ use crate::executor::{JoinHandle, run_traced, spawn};
 use crate::fetch::fetch;
 use crate::queue::Queue;
 
-/// Crawls from the configured roots on a fresh event loop.
+// ANCHOR: crawl
+/// Crawls from the configured roots with at most `--max-tasks` fetches in flight.
 pub fn crawl(config: &Config) -> Report {
     let config = Rc::new(config.clone());
     run_traced(crawl_async(Rc::clone(&config)), config.trace)
 }
 
-// ANCHOR: crawl
 async fn crawl_async(config: Rc<Config>) -> Report {
     let frontier = Rc::new(RefCell::new(Frontier::new(&config)));
     let queue = Queue::new();

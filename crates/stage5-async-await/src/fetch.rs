@@ -1,26 +1,38 @@
-//! Fetching one URL with async/await.
+//! Fetching one URL.
+//!
+//! A fetch makes tries until one settles the URL. A try is one connection, one request and one
+//! response, within `--timeout`; when a try fails, `Config::end_try` says whether another follows.
+//! Every stage's try goes through the same steps:
+//!
+//! | step | what happens |
+//! |---|---|
+//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | connecting | the TCP handshake goes on |
+//! | sending | the request is written |
+//! | receiving | the response is read and fed to the decoder, until it is whole |
 //!
 //! Put this beside stage 1's `fetch.rs`: it is the same function. Each `.await` is where stage 1
-//! blocked the thread, stage 3 split the code into a callback, and stage 4 ended a state of a
-//! hand-written state machine. The compiler now writes that state machine; the loop below runs
-//! many of them on one thread.
+//! blocked the thread, stage 3 asked the loop for a callback, and stage 4 ended a state of a
+//! hand-written coroutine. The compiler now writes that coroutine (an `async fn` is a state
+//! machine with a `poll` method), and stage 5's executor runs many of them on one thread.
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::{Config, FetchError, Fetched, Outcome};
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use crawl::{Config, FetchError, Fetched, TryEnd};
+use futures::io::AsyncWriteExt;
 use url::Url;
 
 use crate::net::TcpStream;
+use crate::read_buffer::ReadBuffer;
 use crate::time::timeout;
 
 /// Bytes asked of one `read`.
 const READ_CHUNK: usize = 16 * 1024;
 
 // ANCHOR: fetch
-/// Fetches `url`, retrying connection-level failures up to `--max-tries` times.
+/// Fetches `url`: one try after another, until one settles it (see `Config::end_try`).
 pub async fn fetch(url: &Url, config: &Config) -> Fetched {
     let mut tries = 0;
-    let outcome = loop {
+    loop {
         tries += 1;
         // The whole try, connect to last byte, is bounded: when time runs out the try's future
         // is dropped, which closes its socket.
@@ -28,37 +40,25 @@ pub async fn fetch(url: &Url, config: &Config) -> Fetched {
             Ok(result) => result,
             Err(_elapsed) => Err(FetchError::timeout()),
         };
-        match result {
-            Ok(response) => break Outcome::from_response(url, &response, &config.rules),
-            Err(error) => {
-                config.log_failed_try(url, tries, &error);
-                if tries < config.max_tries && error.kind.is_retryable() {
-                    continue;
-                }
-                break Outcome::Failed { error };
-            }
+        match config.end_try(url, tries, result) {
+            TryEnd::Retry => continue,
+            TryEnd::Finished(fetched) => return fetched,
         }
-    };
-    let fetched = Fetched { url: url.clone(), outcome, tries };
-    config.log_fetched(&fetched);
-    fetched
+    }
 }
 
 /// One try: one connection, one request, one response.
 async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     let addr = crawl::resolve::socket_addr(url)?;
-    let mut stream = TcpStream::connect(addr).await?;
-    stream.write_all(&http::encode_request(url, &config.request)).await?;
+    let mut socket = TcpStream::connect(addr).await?;
+    socket.write_all(&http::encode_request(url, &config.request)).await?;
     let mut decoder = ResponseDecoder::new(config.limits);
-    let mut buffer = Vec::new();
+    let mut buffer = ReadBuffer::new(READ_CHUNK); // empty while the socket waits: see `read_buffer`
     loop {
-        // Wait for bytes before lending `read` a buffer: a connection waiting on a slow server
-        // then holds no buffer at all (10,000 of them: 160 MB less; see `tour c10k`).
-        stream.readable().await?;
-        buffer.resize(READ_CHUNK, 0);
-        let n = stream.read(&mut buffer).await?; // 0 means the server closed: the decoder decides
-        if let Progress::Done(response) = decoder.feed(&buffer[..n])? {
-            return Ok(response);
+        let n = buffer.read(&mut socket).await?; // 0 means the server closed its side: the decoder decides.
+        match decoder.feed(&buffer[..n])? {
+            Progress::Done(response) => return Ok(response),
+            Progress::NeedMore => {}
         }
     }
 }

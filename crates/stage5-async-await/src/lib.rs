@@ -24,6 +24,7 @@ pub mod executor;
 pub mod fetch;
 pub mod net;
 pub mod queue;
+mod read_buffer;
 mod task;
 pub mod time;
 mod waker;

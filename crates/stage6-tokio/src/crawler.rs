@@ -1,8 +1,9 @@
-//! Many URLs at once: the 500-lines crawler's final form.
+//! Many URLs at once.
 //!
-//! `--max-tasks` worker tasks take jobs from a [`Queue`]; each fetches, records the result in the
-//! frontier, puts the new links on the queue, and marks its job done. `queue.join()` returns when
-//! every job put has been done; then the workers, idle in `get`, are aborted.
+//! At most `--max-tasks` fetches are in flight, as `--max-tasks` worker tasks: the 500-lines
+//! crawler's final form. Each worker takes a job from a [`Queue`], fetches it, records the result
+//! in the frontier, puts the new links on the queue, and marks its job done. `queue.join()`
+//! returns when every job put has been done; then the workers, idle in `get`, are aborted.
 //!
 //! This is stage 5's file on tokio. The workers hold `Rc`s, so they are not `Send`: they are
 //! spawned with `spawn_local`, onto the current-thread runtime's `LocalSet` (see [`crate::runtime`]).
@@ -20,13 +21,13 @@ use crate::fetch::fetch;
 use crate::queue::Queue;
 use crate::runtime::run_traced;
 
-/// Crawls from the configured roots on a fresh current-thread runtime.
+// ANCHOR: crawl
+/// Crawls from the configured roots with at most `--max-tasks` fetches in flight.
 pub fn crawl(config: &Config) -> Report {
     let config = Rc::new(config.clone());
     run_traced(crawl_async(Rc::clone(&config)), config.trace)
 }
 
-// ANCHOR: crawl
 async fn crawl_async(config: Rc<Config>) -> Report {
     let frontier = Rc::new(RefCell::new(Frontier::new(&config)));
     let queue = Queue::new();

@@ -1,4 +1,15 @@
-//! Fetching one URL on tokio.
+//! Fetching one URL.
+//!
+//! A fetch makes tries until one settles the URL. A try is one connection, one request and one
+//! response, within `--timeout`; when a try fails, `Config::end_try` says whether another follows.
+//! Every stage's try goes through the same steps:
+//!
+//! | step | what happens |
+//! |---|---|
+//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | connecting | the TCP handshake goes on |
+//! | sending | the request is written |
+//! | receiving | the response is read and fed to the decoder, until it is whole |
 //!
 //! Put this beside stage 5's `fetch.rs`: only the `use` lines differ. The function needs two
 //! things of a runtime, a `TcpStream` whose reads and writes are futures and a `timeout` that
@@ -7,20 +18,22 @@
 //! kept until the socket is ready, a deadline kept in the loop's timers rather than in a thread.
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::{Config, FetchError, Fetched, Outcome};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use crawl::{Config, FetchError, Fetched, TryEnd};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use url::Url;
+
+use crate::read_buffer::ReadBuffer;
 
 /// Bytes asked of one `read`.
 const READ_CHUNK: usize = 16 * 1024;
 
 // ANCHOR: fetch
-/// Fetches `url`, retrying connection-level failures up to `--max-tries` times.
+/// Fetches `url`: one try after another, until one settles it (see `Config::end_try`).
 pub async fn fetch(url: &Url, config: &Config) -> Fetched {
     let mut tries = 0;
-    let outcome = loop {
+    loop {
         tries += 1;
         // The whole try, connect to last byte, is bounded: when time runs out the try's future
         // is dropped, which closes its socket.
@@ -28,37 +41,25 @@ pub async fn fetch(url: &Url, config: &Config) -> Fetched {
             Ok(result) => result,
             Err(_elapsed) => Err(FetchError::timeout()),
         };
-        match result {
-            Ok(response) => break Outcome::from_response(url, &response, &config.rules),
-            Err(error) => {
-                config.log_failed_try(url, tries, &error);
-                if tries < config.max_tries && error.kind.is_retryable() {
-                    continue;
-                }
-                break Outcome::Failed { error };
-            }
+        match config.end_try(url, tries, result) {
+            TryEnd::Retry => continue,
+            TryEnd::Finished(fetched) => return fetched,
         }
-    };
-    let fetched = Fetched { url: url.clone(), outcome, tries };
-    config.log_fetched(&fetched);
-    fetched
+    }
 }
 
 /// One try: one connection, one request, one response.
 async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     let addr = crawl::resolve::socket_addr(url)?;
-    let mut stream = TcpStream::connect(addr).await?;
-    stream.write_all(&http::encode_request(url, &config.request)).await?;
+    let mut socket = TcpStream::connect(addr).await?;
+    socket.write_all(&http::encode_request(url, &config.request)).await?;
     let mut decoder = ResponseDecoder::new(config.limits);
-    let mut buffer = Vec::new();
+    let mut buffer = ReadBuffer::new(READ_CHUNK); // empty while the socket waits: see `read_buffer`
     loop {
-        // Wait for bytes before lending `read` a buffer: a connection waiting on a slow server
-        // then holds no buffer at all (10,000 of them: 160 MB less; see `tour c10k`).
-        stream.readable().await?;
-        buffer.resize(READ_CHUNK, 0);
-        let n = stream.read(&mut buffer).await?; // 0 means the server closed: the decoder decides
-        if let Progress::Done(response) = decoder.feed(&buffer[..n])? {
-            return Ok(response);
+        let n = buffer.read(&mut socket).await?; // 0 means the server closed its side: the decoder decides.
+        match decoder.feed(&buffer[..n])? {
+            Progress::Done(response) => return Ok(response),
+            Progress::NeedMore => {}
         }
     }
 }

@@ -24,6 +24,7 @@
 pub mod crawler;
 pub mod fetch;
 pub mod queue;
+mod read_buffer;
 pub mod runtime;
 
 use std::ffi::OsString;
