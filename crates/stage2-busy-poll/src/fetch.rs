@@ -93,6 +93,7 @@ impl Fetch {
     /// state is taken out and put back only while the try goes on: an early return leaves it
     /// `Starting`, which drops, and so closes, the socket.
     fn step(&mut self) -> Result<Poll<Response>, FetchError> {
+        let (url, config) = (&self.url, &*self.config);
         loop {
             let state = std::mem::replace(&mut self.state, State::Starting);
             if !matches!(state, State::Starting) && Instant::now() >= self.deadline {
@@ -101,8 +102,8 @@ impl Fetch {
             match state {
                 State::Starting => {
                     self.tries += 1;
-                    self.deadline = Instant::now() + self.config.timeout;
-                    let addr = crawl::resolve::socket_addr(&self.url)?;
+                    self.deadline = Instant::now() + config.timeout;
+                    let addr = crawl::resolve::socket_addr(url)?;
                     let socket = connect_nonblocking(addr)?;
                     self.state = State::Connecting { socket };
                 }
@@ -115,7 +116,7 @@ impl Fetch {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     }
-                    let request = http::encode_request(&self.url, &self.config.request);
+                    let request = http::encode_request(url, &config.request);
                     self.state = State::Sending { socket, request, written: 0 };
                 }
                 State::Sending { mut socket, request, mut written } => {
@@ -130,7 +131,7 @@ impl Fetch {
                     self.state = if written < request.len() {
                         State::Sending { socket, request, written }
                     } else {
-                        State::Receiving { socket, decoder: ResponseDecoder::new(self.config.limits) }
+                        State::Receiving { socket, decoder: ResponseDecoder::new(config.limits) }
                     };
                 }
                 State::Receiving { mut socket, mut decoder } => {

@@ -144,6 +144,7 @@ impl Fetch {
     /// state is taken out and put back only while the try goes on: an early return leaves it
     /// `Starting`, which drops, and so closes, the socket.
     fn step(&mut self, lp: &EventLoop) -> Result<Poll<Response>, FetchError> {
+        let (url, config) = (&self.url, &*self.config);
         loop {
             let state = std::mem::replace(&mut self.state, State::Starting);
             if !matches!(state, State::Starting) && Instant::now() >= self.deadline {
@@ -152,9 +153,9 @@ impl Fetch {
             match state {
                 State::Starting => {
                     self.tries += 1;
-                    self.deadline = Instant::now() + self.config.timeout;
+                    self.deadline = Instant::now() + config.timeout;
                     self.timer = Some(lp.call_at(self.deadline, self.waker()));
-                    let addr = crawl::resolve::socket_addr(&self.url)?;
+                    let addr = crawl::resolve::socket_addr(url)?;
                     let socket = Socket::register(lp, connect_nonblocking(addr)?, self.waker())?;
                     self.state = State::Connecting { socket };
                 }
@@ -168,7 +169,7 @@ impl Fetch {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     }
-                    let request = http::encode_request(&self.url, &self.config.request);
+                    let request = http::encode_request(url, &config.request);
                     self.state = State::Sending { socket, request, written: 0 };
                 }
                 State::Sending { mut socket, request, mut written } => {
@@ -184,7 +185,7 @@ impl Fetch {
                     self.state = if written < request.len() {
                         State::Sending { socket, request, written }
                     } else {
-                        State::Receiving { socket, decoder: ResponseDecoder::new(self.config.limits) }
+                        State::Receiving { socket, decoder: ResponseDecoder::new(config.limits) }
                     };
                 }
                 State::Receiving { mut socket, mut decoder } => {

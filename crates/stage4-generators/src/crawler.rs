@@ -33,8 +33,7 @@ pub fn crawl(config: &Config) -> Report {
     start_fetches(&event_loop, &mut frontier, &done, &config);
     // The loop: each turn sleeps until a socket is ready or a timer is due, and runs what is
     // due (a task's step is one of those callbacks), turn after turn, until no fetch is left.
-    // (Ctrl-C: the loop is woken to notice the flag, and the tasks in flight are cancelled; see
-    // `interrupt`.)
+    // (Ctrl-C: the loop is woken to notice the flag; see `interrupt`.)
     let _wake = stage3_callbacks::interrupt::wake_on_interrupt(&event_loop);
     while frontier.in_flight() > 0 && !interrupt::requested() {
         event_loop.run_once().expect("the event loop failed");
@@ -43,7 +42,13 @@ pub fn crawl(config: &Config) -> Report {
         }
         start_fetches(&event_loop, &mut frontier, &done, &config);
     }
-    crate::interrupt::cancel_tasks(&event_loop).expect("the event loop failed");
+    // After Ctrl-C: cancel the tasks still running, let them close their sockets, and record
+    // what finished meanwhile (a done callback runs a turn after its task is done).
+    if crate::interrupt::cancel_tasks(&event_loop).expect("the event loop failed") {
+        for (job, fetched) in done.take() {
+            frontier.complete(job, fetched);
+        }
+    }
     frontier.into_report()
 }
 // ANCHOR_END: crawl

@@ -183,10 +183,11 @@ impl FetchOnce {
     /// taken out and put back only while the try goes on: an early return leaves it `Starting`,
     /// which drops, and so closes, the socket.
     fn step(&mut self, lp: &EventLoop) -> Result<Step<Response>, FetchError> {
+        let (url, config) = (&self.url, &*self.config);
         loop {
             match std::mem::replace(&mut self.state, State::Starting) {
                 State::Starting => {
-                    let addr = crawl::resolve::socket_addr(&self.url)?;
+                    let addr = crawl::resolve::socket_addr(url)?;
                     let socket = Socket::register(lp, connect_nonblocking(addr)?)?;
                     self.state = State::Connecting { socket };
                 }
@@ -200,7 +201,7 @@ impl FetchOnce {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     }
-                    let request = http::encode_request(&self.url, &self.config.request);
+                    let request = http::encode_request(url, &config.request);
                     self.state = State::Sending { socket, request, written: 0 };
                 }
                 State::Sending { mut socket, request, mut written } => {
@@ -216,7 +217,7 @@ impl FetchOnce {
                     self.state = if written < request.len() {
                         State::Sending { socket, request, written }
                     } else {
-                        State::Receiving { socket, decoder: ResponseDecoder::new(self.config.limits) }
+                        State::Receiving { socket, decoder: ResponseDecoder::new(config.limits) }
                     };
                 }
                 State::Receiving { mut socket, mut decoder } => {

@@ -15,11 +15,12 @@ use crate::task;
 
 // ANCHOR: cancel_tasks
 /// Cancels every task that is still running (none, unless Ctrl-C cut the crawl short) and runs
-/// the loop until they are all done.
-pub fn cancel_tasks(lp: &EventLoop) -> io::Result<()> {
-    if task::cancel_all() > 0 {
-        lp.run()?;
+/// the loop until they are all done. Returns whether there were any.
+pub fn cancel_tasks(lp: &EventLoop) -> io::Result<bool> {
+    if task::cancel_all() == 0 {
+        return Ok(false);
     }
-    Ok(())
+    lp.run()?;
+    Ok(true)
 }
 // ANCHOR_END: cancel_tasks
