@@ -1,10 +1,12 @@
-//! Bounded resources: a crawl leaves no open file descriptor, thread or task behind (issue 8).
+//! Bounded resources: a crawl leaves no open file descriptor, thread or task behind.
 //!
-//! Each stage crawls the fixture site, faults on and with a short `--timeout`, inside this test
-//! process, and the process's open descriptors (`/proc/self/fd`) and threads (`/proc/self/task`)
-//! are counted before and after: they must be equal. So must the tasks of stages 4 and 5, which
-//! count themselves (`tasks_alive`). The roots add the site's two unlinked endless faults, so every
-//! crawl also abandons connections in the middle of a response, with unread bytes.
+//! Each stage and mode crawls the fixture site, faults on and with a short `--timeout`, inside
+//! this test process, and the process's open descriptors (`/proc/self/fd`) and threads
+//! (`/proc/self/task`) are counted before and after: they must be equal. So must the tasks of
+//! stages 4 and 5, which count themselves (`tasks_alive`). The roots add the site's two unlinked
+//! endless faults, so every crawl also abandons connections in the middle of a response, with
+//! unread bytes. Stage 1's `processes` mode, which cannot run inside this process, is run through
+//! its binary instead.
 //!
 //! The site runs as a child process (the `site` binary): in this process its sockets and its
 //! thread would be counted with the crawler's. And everything is one `#[test]`: libtest runs the

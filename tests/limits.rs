@@ -1,4 +1,4 @@
-//! A response over the limits is cut off at the limit, never buffered whole (issue 8).
+//! A response over the limits is cut off at the limit, never buffered whole.
 //!
 //! The fixture site has two unlinked faults that never end: `/fault/endless-body` (a body read to
 //! the close, and the server never closes) and `/fault/endless-head` (header lines forever). Every
