@@ -7,30 +7,16 @@
 //!
 //! At 0 ms the site answers at once and what is measured is each stage's own cost per page
 //! (system calls, wake-ups, allocations). At 5 ms the crawl is I/O-bound, as real crawls are,
-//! and what is measured is how well each stage overlaps the waits. Stage 1's processes mode is
-//! left to the tour: it needs the stage binary as its child.
+//! and what is measured is how well each stage overlaps the waits. The stages and modes are the
+//! tour's (`tour::stages::ALL`), but for stage 1's processes mode, which is left to the tour: it
+//! needs the stage binary as its child.
 
 use std::time::Duration;
 
-use crawl::{Config, Report};
+use crawl::Config;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const PAGES: usize = 60;
-
-/// One stage's crawl, called in this process.
-type CrawlFn = fn(&Config) -> Report;
-
-/// Every in-process stage and mode, by the name the tour uses.
-const STAGES: [(&str, CrawlFn); 8] = [
-    ("1-sequential", |c| stage1_blocking::crawl(c, stage1_blocking::Mode::Sequential)),
-    ("1-threads", |c| stage1_blocking::crawl(c, stage1_blocking::Mode::Threads)),
-    ("1-pool", |c| stage1_blocking::crawl(c, stage1_blocking::Mode::Pool)),
-    ("2-busy-poll", stage2_busy_poll::crawl),
-    ("3-callbacks", stage3_callbacks::crawl),
-    ("4-generators", stage4_generators::crawl),
-    ("5-async-await", stage5_async_await::crawl),
-    ("6-tokio", stage6_tokio::crawl),
-];
 
 fn crawl_site(c: &mut Criterion) {
     for latency_ms in [0, 5] {
@@ -47,7 +33,10 @@ fn crawl_site(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("latency-{latency_ms}ms"));
         group.throughput(Throughput::Elements(urls));
         group.sample_size(10);
-        for (name, crawl) in STAGES {
+        // Named `1-sequential`, `2-busy-poll`, ...: the stage and the mode, as the tour has them.
+        for run in tour::stages::ALL {
+            let Some(crawl) = run.crawl else { continue };
+            let name = format!("{}-{}", run.stage, run.mode);
             group.bench_function(BenchmarkId::new("crawl", name), |b| {
                 b.iter(|| assert_eq!(crawl(&config).records().len() as u64, urls))
             });

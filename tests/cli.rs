@@ -23,7 +23,7 @@ fn misuse_is_one_line_and_exit_status_2() {
         (&["127.0.0.1:1", "--no-such-flag"], "--no-such-flag"),
         (&[], "ROOT"),
     ];
-    for stage in STAGE_BINS {
+    for stage in stage_bins() {
         for (args, expected) in cases {
             let output = Command::new(bin(stage)).args(*args).output().unwrap();
             let stderr = String::from_utf8_lossy(&output.stderr);
@@ -37,7 +37,7 @@ fn misuse_is_one_line_and_exit_status_2() {
 
 #[test]
 fn help_lists_the_shared_flags() {
-    for stage in STAGE_BINS {
+    for stage in stage_bins() {
         let output = Command::new(bin(stage)).arg("--help").output().unwrap();
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
@@ -72,16 +72,15 @@ fn an_unreachable_root_is_one_line_and_exit_status_1() {
         (&[unresolvable], "error dns (1 try)"),
         (&[closed.as_str(), unresolvable], "error dns (1 try)"),
     ];
-    let runs = stage_runs();
-    for (stage, mode) in &runs {
+    for run in stages::ALL {
         for (roots, row) in cases {
-            let output = Command::new(bin(stage))
+            let output = Command::new(bin(run.crate_name))
                 .args(*roots)
                 .args(["-q", "--max-tries", "2"])
-                .args(mode)
+                .args(run.extra_flags)
                 .output()
                 .unwrap();
-            let what = format!("{stage} {mode:?} {roots:?}");
+            let what = format!("{run} {roots:?}");
             let stderr = String::from_utf8_lossy(&output.stderr);
             let report = String::from_utf8_lossy(&output.stdout);
             assert_eq!(output.status.code(), Some(1), "{what}: {stderr}\n{report}");
@@ -99,7 +98,7 @@ fn an_unreachable_root_is_one_line_and_exit_status_1() {
 #[test]
 fn a_reachable_root_beside_an_unreachable_one_is_a_normal_crawl() {
     let site = small_site(false);
-    for stage in STAGE_BINS {
+    for stage in stage_bins() {
         let output = crawl_command(stage, &site, &["127.0.0.1:1", "--max-tries", "1"]).output().unwrap();
         assert_eq!(output.status.code(), Some(0), "{stage}: {}", String::from_utf8_lossy(&output.stderr));
         let report = String::from_utf8_lossy(&output.stdout);

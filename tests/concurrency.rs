@@ -21,19 +21,13 @@ fn busy_site() -> site::RunningSite {
 #[test]
 fn peak_connections_equal_max_tasks() {
     let site = busy_site();
-    for stage in STAGE_BINS {
-        let modes: &[&str] =
-            if *stage == "stage1-blocking" { &["threads", "pool", "processes"] } else { &[""] };
-        for mode in modes {
-            site.counters().reset_peak();
-            let mut flags = vec!["--max-tasks", "5", "--timeout", "5"];
-            if !mode.is_empty() {
-                flags.extend(["--mode", mode]);
-            }
-            let report = crawl_report(stage, &site, &flags);
-            assert_eq!(crawl::report::counts(&report).map(|c| c.1), Some(0), "{report}");
-            assert_eq!(site.counters().peak_connections(), 5, "{stage} {mode}");
-        }
+    // Sequential mode holds one connection at a time: the next test.
+    for run in stages::ALL.iter().filter(|run| run.mode != "sequential") {
+        site.counters().reset_peak();
+        let flags = [&["--max-tasks", "5", "--timeout", "5"], run.extra_flags].concat();
+        let report = crawl_report(run.crate_name, &site, &flags);
+        assert_eq!(crawl::report::counts(&report).map(|c| c.1), Some(0), "{report}");
+        assert_eq!(site.counters().peak_connections(), 5, "{run}");
     }
 }
 

@@ -1,4 +1,5 @@
-//! The notes' demos, run as a reader would run them.
+//! The stage crates' example programs, which chapters 1, 3, 4 and 5 of the book show with their
+//! output (the snapshots here), run as a reader would run them.
 
 mod common;
 

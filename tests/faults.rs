@@ -40,7 +40,7 @@ fn check_fault_rows(report: &str, site: &site::RunningSite, what: &str) {
 #[test]
 fn every_fault_ends_in_its_row_in_every_stage() {
     let site = small_site(true);
-    for stage in STAGE_BINS {
+    for stage in stage_bins() {
         let report = crawl_report(stage, &site, &["--max-tasks", "6"]);
         check_fault_rows(&report, &site, stage);
         assert_eq!(

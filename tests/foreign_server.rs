@@ -83,7 +83,7 @@ fn crawls_exactly_the_reachable_files_of_python_http_server() {
     }
     assert_eq!(reachable.len(), 6, "the walk above is itself right: {reachable:?}");
 
-    for stage in STAGE_BINS {
+    for stage in stage_bins() {
         let output = Command::new(bin(stage)).args([&root, "-q", "--timeout", "5"]).output().unwrap();
         assert!(output.status.success());
         let report = String::from_utf8(output.stdout).unwrap();

@@ -33,13 +33,12 @@ fn ctrl_c_stops_every_stage_with_a_report_and_status_130() {
     let site = site::spawn(site::SiteConfig { latency: Duration::from_millis(200), ..Default::default() })
         .expect("start the fixture site");
     let silent = format!("{}fault/silent", site.url());
-    let runs = stage_runs();
 
-    for (stage, extra) in runs {
-        let what = format!("{stage} {extra:?}");
-        let mut child = Command::new(bin(stage))
+    for run in stages::ALL {
+        let what = run.to_string();
+        let mut child = Command::new(bin(run.crate_name))
             .args([site.url().as_str(), silent.as_str(), "-v", "--timeout", &TIMEOUT_SECS.to_string()])
-            .args(&extra)
+            .args(run.extra_flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

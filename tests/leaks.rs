@@ -1,10 +1,12 @@
-//! Bounded resources: a crawl leaves no open file descriptor, thread or task behind (issue 8).
+//! Bounded resources: a crawl leaves no open file descriptor, thread or task behind.
 //!
-//! Each stage crawls the fixture site, faults on and with a short `--timeout`, inside this test
-//! process, and the process's open descriptors (`/proc/self/fd`) and threads (`/proc/self/task`)
-//! are counted before and after: they must be equal. So must the tasks of stages 4 and 5, which
-//! count themselves (`tasks_alive`). The roots add the site's two unlinked endless faults, so every
-//! crawl also abandons connections in the middle of a response, with unread bytes.
+//! Each stage and mode crawls the fixture site, faults on and with a short `--timeout`, inside
+//! this test process, and the process's open descriptors (`/proc/self/fd`) and threads
+//! (`/proc/self/task`) are counted before and after: they must be equal. So must the tasks of
+//! stages 4 and 5, which count themselves (`tasks_alive`). The roots add the site's two unlinked
+//! endless faults, so every crawl also abandons connections in the middle of a response, with
+//! unread bytes. Stage 1's `processes` mode, which cannot run inside this process, is run through
+//! its binary instead.
 //!
 //! The site runs as a child process (the `site` binary): in this process its sockets and its
 //! thread would be counted with the crawler's. And everything is one `#[test]`: libtest runs the
@@ -108,23 +110,6 @@ impl Resources {
     }
 }
 
-/// A stage's crawl, run inside this process.
-type Crawl = fn(&Config) -> Report;
-
-/// Every crawl that can run in-process. Stage 1's `processes` mode cannot: it runs the current
-/// executable again per URL with `--fetch-one URL`, and here that executable is this test
-/// harness, which knows no such flag. It is checked through the stage binary below.
-const IN_PROCESS: &[(&str, Crawl)] = &[
-    ("stage 1 sequential", |config| stage1_blocking::crawl(config, stage1_blocking::Mode::Sequential)),
-    ("stage 1 threads", |config| stage1_blocking::crawl(config, stage1_blocking::Mode::Threads)),
-    ("stage 1 pool", |config| stage1_blocking::crawl(config, stage1_blocking::Mode::Pool)),
-    ("stage 2", stage2_busy_poll::crawl),
-    ("stage 3", stage3_callbacks::crawl),
-    ("stage 4", stage4_generators::crawl),
-    ("stage 5", stage5_async_await::crawl),
-    ("stage 6", stage6_tokio::crawl),
-];
-
 /// The unlinked faults whose responses never end (see `crates/site/src/faults.rs`).
 const ENDLESS: [&str; 2] = ["fault/endless-body", "fault/endless-head"];
 
@@ -155,30 +140,39 @@ fn no_crawl_leaves_a_descriptor_a_thread_or_a_task_behind() {
     let args = args(&site);
     let config =
         Config::from_cli_args(std::iter::once("leaks".to_owned()).chain(args.clone())).expect("valid flags");
-    for (what, crawl) in IN_PROCESS {
+    for run in stages::ALL {
+        // Stage 1's `processes` mode has no in-process crawl: it runs the current executable
+        // again per URL with `--fetch-one URL`, and here that executable is this test harness,
+        // which knows no such flag. It is checked through the stage binary below.
+        let Some(crawl) = run.crawl else { continue };
+        let what = run.to_string();
         let before = Resources::now();
         assert_eq!((before.generator_tasks, before.async_tasks), (0, 0), "{what}: tasks before");
         let report = crawl(&config);
-        check_report(&report, what);
+        check_report(&report, &what);
         drop(report);
         let after = Resources::settled_to(&before);
         assert!(before.same_counts(&after), "{what} left something behind:\n{before:#?}\n{after:#?}");
     }
 
-    // Stage 1's `processes` mode, through its binary: no process it started may outlive it. Its
-    // children inherit its stderr, so the pipe given as stderr here reaches end of file only when
-    // the crawler and every child still running have exited. (Children that exited but were never
-    // waited for cannot pile up: each is run by `Command::output`, which always waits.) Its pool
-    // of threads is the `pool` mode's, counted above.
-    let mut command = Command::new(bin("stage1-blocking"));
-    command.args(&args).args(["--mode", "processes"]);
-    let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
-    let output = output_within_hang_guard(child.expect("start stage 1"), "stage 1 processes");
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "stage 1 processes: {}\n{report}", output.status);
-    for path in ENDLESS {
-        let url = format!("{}{path}", site.url);
-        let row = report.lines().find_map(|line| line.strip_prefix(url.as_str())).map(str::trim);
-        assert_eq!(row, Some("error too-large (1 try)"), "stage 1 processes: {path}\n{report}");
+    // The runs with no in-process crawl (stage 1's `processes` mode), through the stage binary:
+    // no process it started may outlive it. Its children inherit its stderr, so the pipe given as
+    // stderr here reaches end of file only when the crawler and every child still running have
+    // exited. (Children that exited but were never waited for cannot pile up: each is run by
+    // `Command::output`, which always waits.) Its pool of threads is the `pool` mode's, counted
+    // above.
+    for run in stages::ALL.iter().filter(|run| run.crawl.is_none()) {
+        let mut command = Command::new(bin(run.crate_name));
+        command.args(&args).args(run.extra_flags);
+        let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+        let what = run.to_string();
+        let output = output_within_hang_guard(child.expect("start the stage binary"), &what);
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{what}: {}\n{report}", output.status);
+        for path in ENDLESS {
+            let url = format!("{}{path}", site.url);
+            let row = report.lines().find_map(|line| line.strip_prefix(url.as_str())).map(str::trim);
+            assert_eq!(row, Some("error too-large (1 try)"), "{what}: {path}\n{report}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! A response over the limits is cut off at the limit, never buffered whole (issue 8).
+//! A response over the limits is cut off at the limit, never buffered whole.
 //!
 //! The fixture site has two unlinked faults that never end: `/fault/endless-body` (a body read to
 //! the close, and the server never closes) and `/fault/endless-head` (header lines forever). Every
@@ -140,17 +140,17 @@ fn crawl(stage: &str, mode: &[&str], site: &site::RunningSite, paths: &[&str]) -
 #[test]
 fn endless_responses_are_cut_off_at_the_limit_in_every_stage() {
     let site = small_site(true);
-    for (stage, mode) in stage_runs() {
-        let what = format!("{stage} {mode:?}");
-        let (tiny_peak, _) = crawl(stage, &mode, &site, &[]);
-        let (peak, report) = crawl(stage, &mode, &site, &ENDLESS);
+    for run in stages::ALL {
+        let what = run.to_string();
+        let (tiny_peak, _) = crawl(run.crate_name, run.extra_flags, &site, &[]);
+        let (peak, report) = crawl(run.crate_name, run.extra_flags, &site, &ENDLESS);
         for path in ENDLESS {
             assert_eq!(row(&report, &site, path), Some("error too-large (1 try)"), "{what}\n{report}");
         }
         assert_eq!(crawl::report::counts(&report), Some((3, 2)), "{what}: urls, errors\n{report}");
         // In `processes` mode the fetches, and their buffers, are in child processes that
         // are gone by now; they run the same `fetch` that the other modes measure here.
-        if !mode.contains(&"processes") {
+        if run.mode != "processes" {
             let extra = peak.saturating_sub(tiny_peak);
             assert!(
                 extra <= MAX_EXTRA_PEAK_KIB,

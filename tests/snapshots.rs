@@ -6,32 +6,37 @@ mod common;
 use common::*;
 use insta_cmd::assert_cmd_snapshot;
 
-#[test]
-fn stage1_reports_in_every_mode() {
+/// The snapshot of a run: `stage1_pool` for a mode picked by flags, `stage2` for a stage that
+/// runs one way only.
+fn snapshot_name(run: &stages::StageRun) -> String {
+    if run.extra_flags.is_empty() {
+        format!("stage{}", run.stage)
+    } else {
+        format!("stage{}_{}", run.stage, run.mode)
+    }
+}
+
+/// Checks each run's report against its snapshot, on one site with faults.
+fn assert_report_snapshots(runs: impl Iterator<Item = &'static stages::StageRun>) {
     let site = small_site(true);
     report_settings().bind(|| {
-        for mode in STAGE1_MODES {
-            let mut command = crawl_command("stage1-blocking", &site, &["--mode", mode, "--max-tasks", "4"]);
-            assert_cmd_snapshot!(format!("stage1_{mode}"), command);
+        for run in runs {
+            let flags = [run.extra_flags, &["--max-tasks", "4"]].concat();
+            assert_cmd_snapshot!(snapshot_name(run), crawl_command(run.crate_name, &site, &flags));
         }
     });
 }
 
+/// The stages with modes (stage 1), one snapshot per mode.
+#[test]
+fn reports_of_the_modes_picked_by_flags() {
+    assert_report_snapshots(stages::ALL.iter().filter(|run| !run.extra_flags.is_empty()));
+}
+
 /// The stages without modes, one snapshot each.
 #[test]
-fn stage_reports() {
-    let site = small_site(true);
-    report_settings().bind(|| {
-        for (name, stage) in [
-            ("stage2", "stage2-busy-poll"),
-            ("stage3", "stage3-callbacks"),
-            ("stage4", "stage4-generators"),
-            ("stage5", "stage5-async-await"),
-            ("stage6", "stage6-tokio"),
-        ] {
-            assert_cmd_snapshot!(name, crawl_command(stage, &site, &["--max-tasks", "4"]));
-        }
-    });
+fn reports_of_the_stages_without_modes() {
+    assert_report_snapshots(stages::ALL.iter().filter(|run| run.extra_flags.is_empty()));
 }
 
 #[test]
@@ -42,15 +47,9 @@ fn every_stage_and_mode_prints_the_same_report() {
     let reference =
         normalized(&crawl_report("stage1-blocking", &site, &["--mode", "sequential", "--max-tasks", "5"]));
     assert!(reference.contains("/fault/flaky"), "the faulty pages were crawled:\n{reference}");
-    for stage in STAGE_BINS {
-        let modes: &[&str] = if *stage == "stage1-blocking" { STAGE1_MODES } else { &[""] };
-        for mode in modes {
-            let mut flags = vec!["--max-tasks", "5"];
-            if !mode.is_empty() {
-                flags.extend(["--mode", mode]);
-            }
-            let report = normalized(&crawl_report(stage, &site, &flags));
-            assert_eq!(report, reference, "{stage} {mode} differs from stage 1 sequential");
-        }
+    for run in stages::ALL {
+        let flags = [&["--max-tasks", "5"], run.extra_flags].concat();
+        let report = normalized(&crawl_report(run.crate_name, &site, &flags));
+        assert_eq!(report, reference, "{run} differs from stage 1 sequential");
     }
 }

@@ -1,4 +1,5 @@
-//! Helpers shared by the cross-stage tests: the stage binaries, a fixture site, report filters.
+//! Helpers shared by the cross-stage tests: the stages (from the tour's list of them,
+//! [`stages::ALL`]) and their binaries, a fixture site, report filters.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::path::PathBuf;
@@ -6,24 +7,18 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// Every stage binary, in stage order. Later stages join here.
-pub const STAGE_BINS: &[&str] = &[
-    "stage1-blocking",
-    "stage2-busy-poll",
-    "stage3-callbacks",
-    "stage4-generators",
-    "stage5-async-await",
-    "stage6-tokio",
-];
+pub use tour::stages;
+
+/// Every stage binary once, in stage order (stage 1's modes share one binary).
+pub fn stage_bins() -> Vec<&'static str> {
+    let mut bins: Vec<&str> = stages::ALL.iter().map(|run| run.crate_name).collect();
+    bins.dedup();
+    bins
+}
 
 /// Stage 1's modes, as `--mode` takes them.
-pub const STAGE1_MODES: &[&str] = &["sequential", "threads", "pool", "processes"];
-
-/// Every stage binary once for each of its modes, with the flags that choose the mode (none for
-/// stages 2 to 6): what "in every stage and every stage-1 mode" runs.
-pub fn stage_runs() -> Vec<(&'static str, Vec<&'static str>)> {
-    let stage1 = STAGE1_MODES.iter().map(|mode| ("stage1-blocking", vec!["--mode", *mode]));
-    stage1.chain(STAGE_BINS[1..].iter().map(|stage| (*stage, vec![]))).collect()
+pub fn stage1_modes() -> Vec<&'static str> {
+    stages::ALL.iter().filter(|run| run.stage == 1).map(|run| run.mode).collect()
 }
 
 /// The path of an example binary of a stage crate (built by [`bin`] with the binaries).
@@ -39,7 +34,7 @@ pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
         let release = profile_dir(false).file_name().is_some_and(|p| p == "release");
-        let mut packages: Vec<&str> = STAGE_BINS.to_vec();
+        let mut packages = stage_bins();
         packages.extend(["tour", "site"]);
         build(&packages, release)
     });

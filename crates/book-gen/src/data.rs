@@ -70,31 +70,9 @@ pub struct Machine {
     pub rustc: String,
 }
 
-/// One row of `tour --json` (the keys the tour documents).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Row {
-    pub stage: u8,
-    pub mode: String,
-    pub urls: usize,
-    pub errors: usize,
-    pub wall_secs: f64,
-    pub cpu_secs: f64,
-    pub peak_threads: usize,
-    pub peak_connections: u64,
-    pub same_report: bool,
-}
-
-impl Row {
-    /// CPU time as a share of wall time: 1.0 is one core busy for the whole run.
-    pub fn cpu_share(&self) -> f64 {
-        if self.wall_secs > 0.0 { self.cpu_secs / self.wall_secs } else { 0.0 }
-    }
-
-    /// `1 sequential`, `5 async-await`.
-    pub fn label(&self) -> String {
-        format!("{} {}", self.stage, self.mode)
-    }
-}
+/// One row of `tour --json`: the tour's own type, so that what it prints and what is read back
+/// here cannot differ.
+pub use tour::table::Row;
 
 impl TourData {
     /// The row of a mode (modes are unique across stages).
@@ -235,6 +213,15 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+    }
+
+    /// `tour.json` is written by [`to_json`]; reading it and writing it again must give the same
+    /// bytes, or the row type no longer matches what the tour printed.
+    #[test]
+    fn tour_json_is_read_and_written_byte_for_byte() {
+        let root = crate::repo_root();
+        let text = std::fs::read_to_string(root.join(DIR).join(JSON)).unwrap();
+        assert_eq!(to_json(&load(&root).unwrap()), text);
     }
 
     #[test]

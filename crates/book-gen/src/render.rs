@@ -180,20 +180,14 @@ fn threads_chart(data: &TourData) -> String {
 /// Every file drawn from the tour's `data` and the `lab`'s: (where it goes, its text).
 pub fn generate(root: &Path, data: &TourData, lab: &LabData) -> Vec<(PathBuf, String)> {
     let all: Vec<&Row> = data.rows.iter().collect();
+    let stage1: Vec<&Row> = data.rows.iter().filter(|row| row.stage == 1).collect();
     let dir = root.join(data::DIR);
     vec![
         (
             dir.join("tour.md"),
             table(data, &all, &[LABEL, URLS, ERRORS, WALL, CPU, SHARE, THREADS, CONNECTIONS, SAME]),
         ),
-        (
-            dir.join("tour-stage1.md"),
-            table(
-                data,
-                &pick(data, &["sequential", "threads", "pool", "processes"]),
-                &[LABEL, WALL, CPU, SHARE, THREADS, CONNECTIONS],
-            ),
-        ),
+        (dir.join("tour-stage1.md"), table(data, &stage1, &[LABEL, WALL, CPU, SHARE, THREADS, CONNECTIONS])),
         (
             dir.join("tour-waiting.md"),
             table(

@@ -1,4 +1,7 @@
-//! Future and Task, against the rules of issue 4.
+//! Stage 4's `Future` and `Task` against the rules chapter 4 of the book gives them: a future
+//! completes once, and its done callbacks run once each, in order, on a later turn of the loop
+//! (never inside `set_result`); a task steps its coroutine through every wait; delegation three
+//! levels deep passes values and errors both ways; and a task is itself a future others wait on.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -14,15 +14,11 @@
 //! accounting of waited-for children, threads by sampling `/proc/PID/task`, connections by the
 //! site's own counter.
 
-mod measure;
-mod stages;
-mod table;
-
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use tour::lab;
+use tour::{lab, measure, stages, table};
 
 /// Command-line flags of the tour.
 #[derive(Debug, Parser)]
@@ -133,11 +129,11 @@ fn main() -> ExitCode {
     ];
     let mut rows = Vec::new();
     for stage in stages::ALL {
-        eprintln!("running stage {} {} ...", stage.stage, stage.mode);
+        eprintln!("running {stage} ...");
         match measure::run(stage, &site, &crawl_flags) {
             Ok(run) => rows.push(run),
             Err(why) => {
-                eprintln!("error: stage {} {} failed: {why}", stage.stage, stage.mode);
+                eprintln!("error: {stage} failed: {why}");
                 return ExitCode::FAILURE;
             }
         }

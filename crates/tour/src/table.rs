@@ -1,24 +1,59 @@
 //! The tour's output: one row per stage and mode, as a table or as JSON.
+//!
+//! [`Row`] is the one definition of a row: the tour prints it, and `book-gen` reads it back from
+//! `book/src/data/tour.json` as the same type, so the two cannot drift apart.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::measure::Measured;
 
-/// One row; `tour --json` prints an array of these with exactly these keys.
-#[derive(Debug, Serialize)]
+/// One row; `tour --json` prints an array of these, with exactly the keys in [`Row::KEYS`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
+    /// Stage number ([`StageRun::stage`](crate::stages::StageRun::stage)).
     pub stage: u8,
-    pub mode: &'static str,
+    /// The mode within the stage ([`StageRun::mode`](crate::stages::StageRun::mode)).
+    pub mode: String,
     /// URLs in the report.
     pub urls: usize,
     /// URLs that ended in an error.
     pub errors: usize,
+    /// From the stage's start to its exit, in seconds (rounded to milliseconds).
     pub wall_secs: f64,
+    /// User plus system CPU time of the stage's process and its children, in seconds.
     pub cpu_secs: f64,
+    /// Most threads taking part in the crawl at once.
     pub peak_threads: usize,
+    /// Most connections open at the site at once.
     pub peak_connections: u64,
     /// Whether the report, time aside, is byte-identical to the first row's.
     pub same_report: bool,
+}
+
+impl Row {
+    /// The JSON keys of a row, in the order they are printed (the unit test below checks them
+    /// against serde's output), so that a test of `tour --json` needs no list of its own.
+    pub const KEYS: &[&str] = &[
+        "stage",
+        "mode",
+        "urls",
+        "errors",
+        "wall_secs",
+        "cpu_secs",
+        "peak_threads",
+        "peak_connections",
+        "same_report",
+    ];
+
+    /// CPU time as a share of wall time: 1.0 is one core busy for the whole run.
+    pub fn cpu_share(&self) -> f64 {
+        if self.wall_secs > 0.0 { self.cpu_secs / self.wall_secs } else { 0.0 }
+    }
+
+    /// `1 sequential`, `5 async-await`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.stage, self.mode)
+    }
 }
 
 /// Turns measured runs into rows, comparing every report with the first.
@@ -29,7 +64,7 @@ pub fn rows(runs: &[Measured]) -> Vec<Row> {
             let (urls, errors) = crawl::report::counts(&run.report).unwrap_or((0, 0));
             Row {
                 stage: run.stage.stage,
-                mode: run.stage.mode,
+                mode: run.stage.mode.to_string(),
                 urls,
                 errors,
                 wall_secs: round3(run.wall.as_secs_f64()),
@@ -75,4 +110,32 @@ pub fn render(rows: &[Row]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_the_serialised_fields_in_order() {
+        let row = Row {
+            stage: 1,
+            mode: "sequential".to_string(),
+            urls: 10,
+            errors: 1,
+            wall_secs: 2.0,
+            cpu_secs: 0.5,
+            peak_threads: 1,
+            peak_connections: 1,
+            same_report: true,
+        };
+        let json = serde_json::to_string(&row).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value.as_object().unwrap().len(), Row::KEYS.len(), "{json}");
+        let positions: Vec<usize> = Row::KEYS
+            .iter()
+            .map(|key| json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {key}: {json}")))
+            .collect();
+        assert!(positions.is_sorted(), "{json}");
+    }
 }

@@ -1,6 +1,6 @@
-//! Property tests (issue 8): proptest generates inputs, hundreds per run, and shrinks any failure to
-//! a small example. `tests/http.rs` and the unit tests check cases picked by hand; these check rules
-//! that must hold for every input.
+//! Property tests of the `crawl` crate's HTTP decoder and link handling: proptest generates
+//! inputs, hundreds per run, and shrinks any failure to a small example. `tests/http.rs` and the
+//! unit tests check cases picked by hand; these check rules that must hold for every input.
 //!
 //! * [`http`]: the sans-IO response decoder never panics on any bytes in any reads; a valid response
 //!   (built by [`response`]) decodes to exactly what was sent however it is split; `max_head` and
