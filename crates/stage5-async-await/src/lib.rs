@@ -24,7 +24,9 @@ pub mod executor;
 pub mod fetch;
 pub mod net;
 pub mod queue;
+mod run_handle;
 mod task;
+mod task_table;
 pub mod time;
 mod waker;
 
