@@ -8,11 +8,13 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | [`executor`] | `run`, `spawn`, `JoinHandle` (`abort`), `JoinError`, `gather`, `yield_now`, `spawn_blocking`; the wakers |
-//! | `task.rs` | a task (its future, result and waiter in one place), `JoinHandle`, `JoinError` |
+//! | [`executor`] | the task table and run queue; `run` (`run_traced` for `--trace`), `spawn`, `spawn_blocking`, `yield_now`, `gather`; re-exports `task.rs`'s `JoinHandle`, `JoinError`, `tasks_alive` |
+//! | `task.rs` | a task (its future, result and waiter in one place), `JoinHandle` (`abort`), `JoinError` |
 //! | `waker.rs` | the `Waker`: from a wake to a poll on the loop, from any thread |
 //! | `blocking.rs` | the thread pool behind `spawn_blocking` |
-//! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`) and `TcpListener` on the loop |
+//! | `task_table.rs` | tuning: the task table's hasher, for task numbers |
+//! | `run_handle.rs` | tuning: what every waker of one `run` shares, built once per `run` |
+//! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`, and `readable` to wait without a buffer) and `TcpListener` on the loop |
 //! | [`time`] | `sleep` and `timeout` on the loop's timers; a token-bucket `Throttle` |
 //! | [`queue`] | a work queue with `join` |
 //! | [`fetch`] | one URL: stage 1's function with `.await` where it blocked |
