@@ -2,9 +2,9 @@
 //!
 //! Stage 4's `Task` resumed a hand-written coroutine whenever the future it waited on was done.
 //! Here the compiler writes the coroutine (an `async fn` is a state machine with a `poll`
-//! method), and the "future it waits on" is replaced by a [`Waker`]: whatever the task waits
-//! for (a socket, a timer, another task, a thread) keeps the waker and calls `wake()` when the
-//! task should be polled again. Waking schedules the task's poll on the loop:
+//! method), and the "future it waits on" is replaced by a [`Waker`](std::task::Waker):
+//! whatever the task waits for (a socket, a timer, another task, a thread) keeps the waker and
+//! calls `wake()` when the task should be polled again. Waking schedules the task's poll on the loop:
 //!
 //! * from the loop's own thread, with `call_soon`;
 //! * from any other thread, with `call_soon_threadsafe`, which also interrupts `epoll_wait`.
@@ -64,6 +64,7 @@ pub(crate) struct Executor {
 }
 
 impl Executor {
+    /// An executor with no tasks yet, on `event_loop`.
     fn new(event_loop: EventLoop, trace: bool) -> Executor {
         let run = RunHandle::new(&event_loop, trace);
         Executor {
@@ -98,6 +99,7 @@ impl Executor {
         &self.run
     }
 
+    /// Prints `what` on stderr under `--trace`; `format_args!` formats nothing unless it is on.
     fn trace(&self, what: fmt::Arguments<'_>) {
         if self.run.trace {
             eprintln!("[exec] {what}");
@@ -274,6 +276,7 @@ where
 struct CurrentGuard(Rc<Executor>);
 
 impl CurrentGuard {
+    /// Makes `executor` this thread's current one; panics if a `run` is already in progress.
     fn enter(executor: Rc<Executor>) -> CurrentGuard {
         CURRENT.with(|current| {
             let mut current = current.borrow_mut();

@@ -20,6 +20,8 @@
 //! | [`fetch`] | one URL: stage 1's function with `.await` where it blocked |
 //! | [`crawler`] | `--max-tasks` workers over the queue |
 
+#![warn(missing_docs)]
+
 mod blocking;
 pub mod crawler;
 pub mod executor;
@@ -43,4 +45,5 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
 }
 
+/// What `--help` says this binary is: the stage and how it crawls.
 const ABOUT: &str = "Stage 5: crawl with async/await on our own executor and stage 3's event loop";

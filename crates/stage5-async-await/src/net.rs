@@ -28,13 +28,17 @@ struct Registration {
     waiters: Rc<RefCell<Waiters>>,
 }
 
+/// The wakers of the tasks waiting on one socket, one slot a direction.
 #[derive(Default)]
 struct Waiters {
+    /// The task waiting for the socket to be readable (or to have a connection to accept).
     read: Option<Waker>,
+    /// The task waiting for the socket to be writable (or for its connect to finish).
     write: Option<Waker>,
 }
 
 impl Waiters {
+    /// What the socket must be armed for: a direction someone waits on.
     fn interest(&self) -> Interest {
         Interest { readable: self.read.is_some(), writable: self.write.is_some() }
     }
@@ -133,6 +137,7 @@ impl TcpStream {
         Ok(TcpStream { registration, stream })
     }
 
+    /// Ready when the connect started by [`TcpStream::connect`] is over, either way.
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let Some(error) = self.stream.take_error()? {
             return Poll::Ready(Err(error));
