@@ -42,6 +42,7 @@ pub(crate) struct BlockingPool {
     threads: RefCell<Vec<thread::JoinHandle<()>>>,
 }
 
+/// What the pool's threads and the loop's thread both touch.
 #[derive(Default)]
 struct Shared {
     /// The queue and the count of idle threads, under one lock.
@@ -50,6 +51,7 @@ struct Shared {
     work: Condvar,
 }
 
+/// The pool's bookkeeping, changed only under `Shared::state`'s lock.
 #[derive(Default)]
 struct State {
     /// Calls not yet taken by a thread.

@@ -2,9 +2,9 @@
 //!
 //! Stage 4's `Task` resumed a hand-written coroutine whenever the future it waited on was done.
 //! Here the compiler writes the coroutine (an `async fn` is a state machine with a `poll`
-//! method), and the "future it waits on" is replaced by a [`Waker`]: whatever the task waits
-//! for (a socket, a timer, another task, a thread) keeps the waker and calls `wake()` when the
-//! task should be polled again. Waking schedules the task's poll on the loop:
+//! method), and the "future it waits on" is replaced by a [`Waker`](std::task::Waker):
+//! whatever the task waits for (a socket, a timer, another task, a thread) keeps the waker and
+//! calls `wake()` when the task should be polled again. Waking schedules the task's poll on the loop:
 //!
 //! * from the loop's own thread, with `call_soon`;
 //! * from any other thread, with `call_soon_threadsafe`, which also interrupts `epoll_wait`.
@@ -15,24 +15,25 @@
 //! inside a task is caught and reported through its [`JoinHandle`]; the loop goes on.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll};
 
 use futures::FutureExt;
 use stage3_callbacks::event_loop::EventLoop;
 
 use crate::blocking::BlockingPool;
+use crate::run_handle::RunHandle;
 pub use crate::task::{JoinError, JoinHandle, tasks_alive};
 use crate::task::{Runnable, Task, panic_message};
-use crate::waker::{RunHandle, WakeHandle};
+use crate::task_table::TaskTable;
+use crate::waker::WakeHandle;
 
 thread_local! {
     /// The executor of the `run` in progress on this thread.
@@ -42,39 +43,12 @@ thread_local! {
 /// A task's number, unique within one `run`.
 pub(crate) type TaskId = u64;
 
-/// The task table. Its keys are our own counters, not input from outside, so the default
-/// hasher's protection against crafted keys (SipHash) buys nothing and costs a tenth of a poll.
-type TaskTable = HashMap<TaskId, Rc<dyn Runnable>, BuildHasherDefault<TaskIdHasher>>;
-
-/// Spreads consecutive ids over the whole `u64` (Fibonacci hashing: one multiplication), so the
-/// table's probe tags, taken from the top bits, differ.
-#[derive(Default)]
-struct TaskIdHasher(u64);
-
-impl Hasher for TaskIdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Numbers the `run`s of this process, so a waker can tell its own `run` from another.
-static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
-
 /// The tasks of one `run`, and the loop they run on.
 pub(crate) struct Executor {
     /// Stage 3's loop: the reactor (I/O and timers) and the scheduler (`call_soon`).
     event_loop: EventLoop,
-    /// Every task not yet finished or aborted.
+    /// Every task not yet finished or aborted, by number: a `HashMap` (`task_table.rs` tunes its
+    /// hasher).
     tasks: RefCell<TaskTable>,
     /// Tasks woken on the loop's thread since the last batch was polled, in wake order. A task
     /// is in it at most once: its waker's `scheduled` flag keeps it out until its poll starts.
@@ -83,26 +57,23 @@ pub(crate) struct Executor {
     batch_scheduled: Cell<bool>,
     /// The next task's number.
     next_id: Cell<TaskId>,
-    /// What every waker of this `run` shares, `--trace` included.
+    /// What every waker of this `run` shares, `--trace` included (built once: `run_handle.rs`).
     run: Arc<RunHandle>,
     /// The threads of `spawn_blocking`, started on first use and joined when `run` ends.
     blocking: BlockingPool,
 }
 
 impl Executor {
+    /// An executor with no tasks yet, on `event_loop`.
     fn new(event_loop: EventLoop, trace: bool) -> Executor {
-        let run = RunHandle {
-            run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
-            remote: event_loop.remote(),
-            trace,
-        };
+        let run = RunHandle::new(&event_loop, trace);
         Executor {
             event_loop,
             tasks: RefCell::new(TaskTable::default()),
             run_queue: RefCell::new(VecDeque::new()),
             batch_scheduled: Cell::new(false),
             next_id: Cell::new(1),
-            run: Arc::new(run),
+            run,
             blocking: BlockingPool::default(),
         }
     }
@@ -123,11 +94,12 @@ impl Executor {
         &self.event_loop
     }
 
-    /// Which `run` this is.
-    pub(crate) fn run_id(&self) -> u64 {
-        self.run.run_id
+    /// What the wakers of this `run` share; a waker compares it with its own.
+    pub(crate) fn run_handle(&self) -> &RunHandle {
+        &self.run
     }
 
+    /// Prints `what` on stderr under `--trace`; `format_args!` formats nothing unless it is on.
     fn trace(&self, what: fmt::Arguments<'_>) {
         if self.run.trace {
             eprintln!("[exec] {what}");
@@ -304,6 +276,7 @@ where
 struct CurrentGuard(Rc<Executor>);
 
 impl CurrentGuard {
+    /// Makes `executor` this thread's current one; panics if a `run` is already in progress.
     fn enter(executor: Rc<Executor>) -> CurrentGuard {
         CURRENT.with(|current| {
             let mut current = current.borrow_mut();

@@ -8,15 +8,20 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | [`executor`] | `run`, `spawn`, `JoinHandle` (`abort`), `JoinError`, `gather`, `yield_now`, `spawn_blocking`; the wakers |
-//! | `task.rs` | a task (its future, result and waiter in one place), `JoinHandle`, `JoinError` |
+//! | [`executor`] | the task table and run queue; `run` (`run_traced` for `--trace`), `spawn`, `spawn_blocking`, `yield_now`, `gather`; re-exports `task.rs`'s `JoinHandle`, `JoinError`, `tasks_alive` |
+//! | `task.rs` | a task (its future, result and waiter in one place), `JoinHandle` (`abort`), `JoinError` |
 //! | `waker.rs` | the `Waker`: from a wake to a poll on the loop, from any thread |
 //! | `blocking.rs` | the thread pool behind `spawn_blocking` |
-//! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`) and `TcpListener` on the loop |
+//! | `task_table.rs` | tuning: the task table's hasher, for task numbers |
+//! | `run_handle.rs` | tuning: what every waker of one `run` shares, built once per `run` |
+//! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`, and `readable` to wait without a buffer) and `TcpListener` on the loop |
 //! | [`time`] | `sleep` and `timeout` on the loop's timers; a token-bucket `Throttle` |
 //! | [`queue`] | a work queue with `join` |
 //! | [`fetch`] | one URL: stage 1's function with `.await` where it blocked |
+//! | `read_buffer.rs` | tuning: a read buffer that takes no memory while its socket waits |
 //! | [`crawler`] | `--max-tasks` workers over the queue |
+
+#![warn(missing_docs)]
 
 mod blocking;
 pub mod crawler;
@@ -25,7 +30,9 @@ pub mod fetch;
 pub mod net;
 pub mod queue;
 mod read_buffer;
+mod run_handle;
 mod task;
+mod task_table;
 pub mod time;
 mod waker;
 
@@ -40,4 +47,5 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
 }
 
+/// What `--help` says this binary is: the stage and how it crawls.
 const ABOUT: &str = "Stage 5: crawl with async/await on our own executor and stage 3's event loop";

@@ -28,13 +28,17 @@ struct Registration {
     waiters: Rc<RefCell<Waiters>>,
 }
 
+/// The wakers of the tasks waiting on one socket, one slot a direction.
 #[derive(Default)]
 struct Waiters {
+    /// The task waiting for the socket to be readable (or to have a connection to accept).
     read: Option<Waker>,
+    /// The task waiting for the socket to be writable (or for its connect to finish).
     write: Option<Waker>,
 }
 
 impl Waiters {
+    /// What the socket must be armed for: a direction someone waits on.
     fn interest(&self) -> Interest {
         Interest { readable: self.read.is_some(), writable: self.write.is_some() }
     }
@@ -68,12 +72,17 @@ impl Registration {
         Ok(Registration { token, event_loop: lp.downgrade(), waiters })
     }
 
-    /// Keeps `waker` for when the socket is ready to read (or write), and arms the registration.
-    fn wait(&self, cx: &Context<'_>, read: bool) -> io::Result<()> {
+    /// Keeps the task's waker for each direction in `wanted` (`Interest::READ`, say), and arms
+    /// the registration for those and for the directions other tasks wait on.
+    fn wait(&self, cx: &Context<'_>, wanted: Interest) -> io::Result<()> {
         let interest = {
             let mut waiters = self.waiters.borrow_mut();
-            let slot = if read { &mut waiters.read } else { &mut waiters.write };
-            *slot = Some(cx.waker().clone());
+            if wanted.readable {
+                waiters.read = Some(cx.waker().clone());
+            }
+            if wanted.writable {
+                waiters.write = Some(cx.waker().clone());
+            }
             waiters.interest()
         };
         let lp = self.event_loop.upgrade().ok_or_else(|| io::Error::other("the event loop is gone"))?;
@@ -128,6 +137,7 @@ impl TcpStream {
         Ok(TcpStream { registration, stream })
     }
 
+    /// Ready when the connect started by [`TcpStream::connect`] is over, either way.
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let Some(error) = self.stream.take_error()? {
             return Poll::Ready(Err(error));
@@ -136,7 +146,7 @@ impl TcpStream {
             Ok(_) => Poll::Ready(Ok(())),
             // ENOTCONN: the handshake is still under way.
             Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                self.registration.wait(cx, false)?;
+                self.registration.wait(cx, Interest::WRITE)?;
                 Poll::Pending
             }
             Err(e) => Poll::Ready(Err(e)),
@@ -154,7 +164,7 @@ impl TcpStream {
                     Ok(_) => return Poll::Ready(Ok(())), // bytes, or 0 for the end of the stream
                     // Nothing yet: wake me when there is.
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        self.registration.wait(cx, true)?;
+                        self.registration.wait(cx, Interest::READ)?;
                         return Poll::Pending;
                     }
                     // A signal interrupted the call: ask again.
@@ -182,7 +192,7 @@ impl AsyncRead for TcpStream {
                 Ok(n) => return Poll::Ready(Ok(n)),
                 // No bytes yet: wake me when there are.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.registration.wait(cx, true)?;
+                    self.registration.wait(cx, Interest::READ)?;
                     return Poll::Pending;
                 }
                 // A signal interrupted the call; nothing was read: try again.
@@ -200,7 +210,7 @@ impl AsyncWrite for TcpStream {
                 Ok(n) => return Poll::Ready(Ok(n)),
                 // The send buffer is full: wake me when it has room.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.registration.wait(cx, false)?;
+                    self.registration.wait(cx, Interest::WRITE)?;
                     return Poll::Pending;
                 }
                 // A signal interrupted the call; nothing was written: try again.
@@ -257,7 +267,7 @@ impl TcpListener {
                     Ok(accepted) => return Poll::Ready(Ok(accepted)),
                     // Nobody is waiting to be accepted: wake me when someone is.
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        if let Err(e) = self.registration.wait(cx, true) {
+                        if let Err(e) = self.registration.wait(cx, Interest::READ) {
                             return Poll::Ready(Err(e));
                         }
                         return Poll::Pending;

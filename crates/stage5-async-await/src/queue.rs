@@ -12,9 +12,11 @@ use std::task::{Poll, Waker};
 
 /// A single-threaded queue shared by tasks. Cloning gives another handle to the same queue.
 pub struct Queue<T> {
+    /// The queue itself, shared by every handle; a `RefCell` because one thread's tasks share it.
     inner: Rc<RefCell<Inner<T>>>,
 }
 
+/// The queue's items, its count of unfinished work, and the tasks waiting on either.
 struct Inner<T> {
     /// Items waiting for a `get`.
     items: VecDeque<T>,
@@ -27,6 +29,7 @@ struct Inner<T> {
 }
 
 impl<T> Queue<T> {
+    /// An empty queue; clone it to hand it to each task that puts or gets.
     pub fn new() -> Queue<T> {
         let inner =
             Inner { items: VecDeque::new(), unfinished: 0, getters: VecDeque::new(), joiners: Vec::new() };

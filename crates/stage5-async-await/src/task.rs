@@ -75,6 +75,7 @@ pub(crate) trait Runnable {
 }
 
 impl<T> Task<T> {
+    /// A task not yet polled; counted in [`tasks_alive`] until it is dropped.
     pub(crate) fn new(future: TaskFuture<T>, wake: Arc<WakeHandle>) -> Task<T> {
         TASKS_ALIVE.fetch_add(1, Ordering::Relaxed);
         Task {

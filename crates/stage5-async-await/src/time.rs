@@ -151,6 +151,7 @@ pub struct Throttle {
     bucket: RefCell<Bucket>,
 }
 
+/// The token bucket's numbers, brought up to date on every `reserve`.
 #[derive(Debug)]
 struct Bucket {
     /// Tokens earned per second.

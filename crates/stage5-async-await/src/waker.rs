@@ -17,9 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Wake;
 
-use stage3_callbacks::remote::RemoteHandle;
-
 use crate::executor::{Executor, TaskId};
+use crate::run_handle::RunHandle;
 
 /// What a waker knows: which task, whether a poll is already on its way, and how to reach the loop.
 pub(crate) struct WakeHandle {
@@ -27,18 +26,9 @@ pub(crate) struct WakeHandle {
     pub(crate) task: TaskId,
     /// True from a wake until the poll it caused starts: the wakes in between add nothing.
     pub(crate) scheduled: AtomicBool,
-    /// What every waker of one `run` shares.
+    /// Which `run` it belongs to, the way into its loop, and `--trace`: the same for every task
+    /// of a `run`, so shared (`run_handle.rs`).
     pub(crate) run: Arc<RunHandle>,
-}
-
-/// The part of a waker common to every task of one `run`: one `Arc` clone per task, not three.
-pub(crate) struct RunHandle {
-    /// Which `run` this is: a wake on a thread whose current `run` is another goes the remote way.
-    pub(crate) run_id: u64,
-    /// The way in from other threads.
-    pub(crate) remote: RemoteHandle,
-    /// Print wakes on stderr (`--trace`).
-    pub(crate) trace: bool,
 }
 
 impl Wake for WakeHandle {
@@ -52,9 +42,9 @@ impl Wake for WakeHandle {
             return; // a poll is already on its way: this wake adds nothing
         }
         let task = self.task;
-        // On the loop's thread: onto the run queue.
+        // On the thread running this task's `run`: onto the run queue.
         let home = Executor::with_current(|executor| {
-            executor.run_id() == self.run.run_id && executor.schedule(task)
+            executor.run_handle().same_run(&self.run) && executor.schedule(task)
         });
         if self.run.trace {
             let from = if home == Some(true) { "the loop's thread" } else { "another thread" };

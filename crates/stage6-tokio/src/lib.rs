@@ -21,6 +21,8 @@
 //! | [`fetch`] | one URL: stage 5's function on `tokio::net::TcpStream` and `tokio::time::timeout` (stage 5's `net.rs` and `time.rs`) |
 //! | [`crawler`] | `--max-tasks` workers over the queue, spawned with `spawn_local` |
 
+#![warn(missing_docs)]
+
 pub mod crawler;
 pub mod fetch;
 pub mod queue;
@@ -38,4 +40,5 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
 }
 
+/// What `--help` says this binary is: the stage and how it crawls.
 const ABOUT: &str = "Stage 6: crawl with async/await on tokio's current-thread runtime";

@@ -25,6 +25,7 @@ pub struct Queue<T> {
     inner: Rc<Inner<T>>,
 }
 
+/// The queue's items, and the primitives its waiting tasks wait on.
 struct Inner<T> {
     /// Items waiting for a `get`.
     items: RefCell<VecDeque<T>>,
@@ -36,6 +37,7 @@ struct Inner<T> {
 }
 
 impl<T> Queue<T> {
+    /// An empty queue; clone it to hand it to each task that puts or gets.
     pub fn new() -> Queue<T> {
         let inner = Inner {
             items: RefCell::new(VecDeque::new()),
