@@ -9,11 +9,13 @@
 //! both sides: they belong to the book, not to the stage, and would otherwise show up as changes
 //! wherever two stages mark different parts. Line numbers in the hunk headers count the files
 //! without those lines.
+//!
+//! The two files are lined up by patience alignment ([`ALGORITHM`]), not by `similar`'s default.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use similar::TextDiff;
+use similar::{Algorithm, TextDiff};
 
 /// The command that regenerates the diffs.
 pub const COMMAND: &str = "cargo run -p book-gen -- diffs";
@@ -109,18 +111,36 @@ pub const DIFFS: &[StageDiff] = &[
 /// Lines of context around each change, as `diff -u` gives by default.
 const CONTEXT: usize = 3;
 
+/// How the two files of a diff are lined up: patience, not Myers (`similar`'s default).
+///
+/// Myers finds a shortest edit, and two stages' files share many lines that are not unique (`}`,
+/// blank lines, `Ok(())`), so there are many shortest edits, and which one it finds depends on
+/// the whole of both files: a three-line edit to one stage can pair those lines up differently
+/// and reshuffle whole hunks of its diffs. Patience first lines up the lines that occur once in
+/// each file, so a small edit mostly moves the diff only near where it was made (between those
+/// lines it still falls back to Myers).
+pub const ALGORITHM: Algorithm = Algorithm::Patience;
+
+/// The line diff of `old` against `new`, lined up as the book's diffs are ([`ALGORITHM`]).
+pub fn lines<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, 'a, str> {
+    TextDiff::configure().algorithm(ALGORITHM).diff_lines(old, new)
+}
+
 /// The unified diff of `old` against `new`, labelled with the two paths.
 pub fn unified(old_label: &str, old: &str, new_label: &str, new: &str) -> String {
-    TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(CONTEXT)
-        .header(old_label, new_label)
-        .to_string()
+    lines(old, new).unified_diff().context_radius(CONTEXT).header(old_label, new_label).to_string()
 }
 
 /// `text` without its anchor comment lines.
 pub fn strip_anchors(text: &str) -> String {
     text.split_inclusive('\n').filter(|line| !crate::includes::is_anchor_comment(line)).collect()
+}
+
+/// The file at `file` (relative to `root`) as the book's diffs show it: without its anchor lines.
+pub fn read(root: &Path, file: &str) -> io::Result<String> {
+    std::fs::read_to_string(root.join(file))
+        .map(|text| strip_anchors(&text))
+        .map_err(|e| io::Error::new(e.kind(), format!("{file}: {e}")))
 }
 
 /// Where a diff is written.
@@ -133,12 +153,8 @@ pub fn generate(root: &Path) -> io::Result<Vec<(PathBuf, String)>> {
     DIFFS
         .iter()
         .map(|diff| {
-            let read = |file: &str| {
-                std::fs::read_to_string(root.join(file))
-                    .map(|text| strip_anchors(&text))
-                    .map_err(|e| io::Error::new(e.kind(), format!("{file}: {e}")))
-            };
-            Ok((path(root, diff), unified(diff.old, &read(diff.old)?, diff.new, &read(diff.new)?)))
+            let (old, new) = (read(root, diff.old)?, read(root, diff.new)?);
+            Ok((path(root, diff), unified(diff.old, &old, diff.new, &new)))
         })
         .collect()
 }

@@ -6,6 +6,7 @@
 //! | module | what it does | command |
 //! |---|---|---|
 //! | [`diffs`] | unified diffs between consecutive stages' files, into `book/src/diffs/` | `cargo run -p book-gen -- diffs` |
+//! | [`diff_path`] | the share of each stage's `fetch.rs` and `crawler.rs` that the diff from the stage before leaves unchanged, against its floor | `cargo run -p book-gen -- diff-path` |
 //! | [`data`] | runs the release tour, records the machine, writes `book/src/data/` | `cargo run -p book-gen -- data` |
 //! | [`lab`] | runs the tour's lab (`switch`, `memory`, `c10k`) in the same `data` run | `cargo run -p book-gen -- data` |
 //! | [`render`] | the tables, sentences and charts drawn from `tour.json` | `cargo run -p book-gen -- render` |
@@ -20,6 +21,7 @@
 pub mod chart;
 pub mod claims;
 pub mod data;
+pub mod diff_path;
 pub mod diffs;
 pub mod includes;
 pub mod lab;

@@ -1,8 +1,9 @@
-//! The book is in step with the code: its generated diffs are fresh, its includes name files and
+//! The book is in step with the code: its generated diffs are fresh, each stage's files keep at
+//! least their floor's share of the stage before's (the diff path), its includes name files and
 //! anchors that exist, every file in it is used, and its data parses and matches its tables.
 //! Each failure says which command fixes it.
 
-use book_gen::{book_src, data, diffs, includes, lab, reach, render, repo_root};
+use book_gen::{book_src, data, diff_path, diffs, includes, lab, reach, render, repo_root};
 
 fn assert_none(problems: Vec<String>) {
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
@@ -11,6 +12,11 @@ fn assert_none(problems: Vec<String>) {
 #[test]
 fn the_stage_diffs_in_the_book_are_fresh() {
     assert_none(diffs::check(&repo_root()));
+}
+
+#[test]
+fn each_stage_keeps_its_floors_share_of_the_stage_before() {
+    assert_none(diff_path::check(&repo_root()));
 }
 
 #[test]
