@@ -1,4 +1,4 @@
-//! The claims table: what the notes claim, the measured figures that test each claim, the rule
+//! The claims table: what the asyncio notes claim, the measured figures that test each claim, the rule
 //! that decides it, and whether it holds here. The tour's claims are decided here, the lab's in
 //! [`crate::lab_render::claims`]; [`crate::render`] writes the table to `claims.md`.
 
@@ -7,7 +7,7 @@ use crate::lab::LabData;
 use crate::lab_render;
 use crate::render::{caption, caption_of, percent};
 
-/// A claim of the notes, the rows that test it, and the rule that decides it.
+/// A claim of the asyncio notes, the rows that test it, and the rule that decides it.
 #[derive(Clone, Debug)]
 pub struct Claim {
     pub claim: &'static str,

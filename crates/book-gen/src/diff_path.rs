@@ -7,14 +7,12 @@
 //! the book shows them and with the book's alignment ([`diffs::read`], [`diffs::lines`]): it is
 //! the share of the newer file that the reader sees as context lines, not as `+` lines.
 //!
-//! GNU `diff`'s share of the raw files is printed beside it for comparison only: it aligns by its
-//! own Myers variant and counts the anchor lines, so it can differ either way.
+//! GNU `diff -b`'s share of the raw files is printed beside it for comparison only: it aligns by
+//! its own Myers variant and counts the anchor lines, so it can differ either way.
 
 use std::io;
 use std::path::Path;
 use std::process::Command;
-
-use similar::DiffTag;
 
 use crate::diffs::{self, StageDiff};
 
@@ -79,8 +77,7 @@ fn percent(part: usize, whole: usize) -> f64 {
 /// of `new`: `(kept, total)`.
 pub fn kept(old: &str, new: &str) -> (usize, usize) {
     let diff = diffs::lines(old, new);
-    let kept = diff.ops().iter().filter(|op| op.tag() == DiffTag::Equal).map(|op| op.new_range().len()).sum();
-    (kept, diff.new_slices().len())
+    (diff.kept(), diff.new_len())
 }
 
 /// The entry of [`diffs::DIFFS`] for one file of the pair that starts at stage `from`.
@@ -103,12 +100,12 @@ pub fn measure(root: &Path) -> io::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// What GNU `diff` leaves unchanged of the raw newer file (anchor lines included), as
-/// `diff --unchanged-line-format=%L --old-line-format= --new-line-format=` prints it:
+/// What GNU `diff -b` leaves unchanged of the raw newer file (anchor lines included), as
+/// `diff -b --unchanged-line-format=%L --old-line-format= --new-line-format=` prints it:
 /// `(kept, total)`, or `None` if `diff` cannot be run.
 pub fn gnu_kept(root: &Path, diff: &StageDiff) -> Option<(usize, usize)> {
     let output = Command::new("diff")
-        .args(["--unchanged-line-format=%L", "--old-line-format=", "--new-line-format="])
+        .args(["-b", "--unchanged-line-format=%L", "--old-line-format=", "--new-line-format="])
         .args([root.join(diff.old), root.join(diff.new)])
         .output()
         .ok()?;

@@ -10,12 +10,14 @@
 //! wherever two stages mark different parts. Line numbers in the hunk headers count the files
 //! without those lines.
 //!
-//! The two files are lined up by patience alignment ([`ALGORITHM`]), not by `similar`'s default.
+//! The two files are lined up by patience alignment ([`ALGORITHM`]), not by `similar`'s default,
+//! and a line whose only change is its indentation or spacing counts as unchanged (as with
+//! `diff -b`): see [`lines`].
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use similar::{Algorithm, TextDiff};
+use similar::{Algorithm, DiffOp, DiffTag, udiff::UnifiedHunkHeader};
 
 /// The command that regenerates the diffs.
 pub const COMMAND: &str = "cargo run -p book-gen -- diffs";
@@ -121,14 +123,90 @@ const CONTEXT: usize = 3;
 /// lines it still falls back to Myers).
 pub const ALGORITHM: Algorithm = Algorithm::Patience;
 
-/// The line diff of `old` against `new`, lined up as the book's diffs are ([`ALGORITHM`]).
-pub fn lines<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, 'a, str> {
-    TextDiff::configure().algorithm(ALGORITHM).diff_lines(old, new)
+/// The line diff of `old` against `new`, as the book's diffs line them up.
+///
+/// Two lines are the same if they differ only in their white space: how far they are indented,
+/// how many spaces stand between words (`diff -b`, `git diff -b`). The step from one stage to the
+/// next often moves code one level in (stage 1's blocking `read` becomes an arm of stage 2's
+/// `match` on the state); shown as unchanged, such a line tells the reader that it came across as
+/// it was, which is the point of the diff. An unchanged line is shown as the newer file has it.
+pub fn lines<'a>(old: &'a str, new: &'a str) -> LineDiff<'a> {
+    let (old, new): (Vec<&str>, Vec<&str>) =
+        (old.split_inclusive('\n').collect(), new.split_inclusive('\n').collect());
+    let compared =
+        |lines: &[&str]| -> Vec<String> { lines.iter().map(|line| spacing_ignored(line)).collect() };
+    let ops = similar::capture_diff_slices(ALGORITHM, &compared(&old), &compared(&new));
+    LineDiff { old, new, ops }
+}
+
+/// A line as [`lines`] compares it: its words, one space apart.
+fn spacing_ignored(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Two files' lines and how they line up (see [`lines`]).
+#[derive(Debug)]
+pub struct LineDiff<'a> {
+    /// The older file's lines, each with its line ending.
+    old: Vec<&'a str>,
+    /// The newer file's lines, each with its line ending.
+    new: Vec<&'a str>,
+    /// Runs of equal, deleted, inserted and replaced lines, in order.
+    ops: Vec<DiffOp>,
+}
+
+impl LineDiff<'_> {
+    /// The runs of equal, deleted, inserted and replaced lines, in order.
+    pub fn ops(&self) -> &[DiffOp] {
+        &self.ops
+    }
+
+    /// How many lines the newer file has.
+    pub fn new_len(&self) -> usize {
+        self.new.len()
+    }
+
+    /// The lines of the newer file left unchanged.
+    pub fn kept(&self) -> usize {
+        self.ops.iter().filter(|op| op.tag() == DiffTag::Equal).map(|op| op.new_range().len()).sum()
+    }
+
+    /// The diff in unified format (`diff -u`), with [`CONTEXT`] lines around each change.
+    pub fn unified(&self, old_label: &str, new_label: &str) -> String {
+        let mut out = format!("--- {old_label}\n+++ {new_label}\n");
+        for hunk in similar::group_diff_ops(self.ops.clone(), CONTEXT) {
+            out += &format!("{}\n", UnifiedHunkHeader::new(&hunk));
+            for op in &hunk {
+                let (old, new) = (&self.old[op.old_range()], &self.new[op.new_range()]);
+                match op.tag() {
+                    DiffTag::Equal => push_lines(&mut out, ' ', new),
+                    DiffTag::Delete => push_lines(&mut out, '-', old),
+                    DiffTag::Insert => push_lines(&mut out, '+', new),
+                    DiffTag::Replace => {
+                        push_lines(&mut out, '-', old);
+                        push_lines(&mut out, '+', new);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Appends `lines` to a unified diff, each after `sign`.
+fn push_lines(out: &mut String, sign: char, lines: &[&str]) {
+    for line in lines {
+        out.push(sign);
+        out.push_str(line);
+        if !line.ends_with('\n') {
+            out.push_str("\n\\ No newline at end of file\n");
+        }
+    }
 }
 
 /// The unified diff of `old` against `new`, labelled with the two paths.
 pub fn unified(old_label: &str, old: &str, new_label: &str, new: &str) -> String {
-    lines(old, new).unified_diff().context_radius(CONTEXT).header(old_label, new_label).to_string()
+    lines(old, new).unified(old_label, new_label)
 }
 
 /// `text` without its anchor comment lines.
@@ -190,6 +268,14 @@ mod tests {
     fn a_diff_has_the_paths_as_labels_and_no_timestamps() {
         let diff = unified("a/x.rs", "one\ntwo\nthree\n", "b/x.rs", "one\n2\nthree\n");
         assert_eq!(diff, "--- a/x.rs\n+++ b/x.rs\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n");
+    }
+
+    #[test]
+    fn a_line_moved_one_level_in_is_unchanged_and_shown_as_it_is_now() {
+        let diff = unified("a", "loop {\nread();\n}\n", "b", "match x {\n    read();\n}\n");
+        assert_eq!(diff, "--- a\n+++ b\n@@ -1,3 +1,3 @@\n-loop {\n+match x {\n     read();\n }\n");
+        assert_eq!(lines("a b\n", "a  b \n").kept(), 1, "runs of spaces count as one");
+        assert_eq!(lines("ab\n", "a b\n").kept(), 0, "a space where there was none is a change");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! | [`data`] | runs the release tour, records the machine, writes `book/src/data/` | `cargo run -p book-gen -- data` |
 //! | [`lab`] | runs the tour's lab (`switch`, `memory`, `c10k`) in the same `data` run | `cargo run -p book-gen -- data` |
 //! | [`render`] | the tables, sentences and charts drawn from `tour.json` | `cargo run -p book-gen -- render` |
-//! | [`claims`] | the claims table: each claim of the notes, its rule, and whether it holds | `cargo run -p book-gen -- render` |
+//! | [`claims`] | the claims table: each claim of the asyncio notes, its rule, and whether it holds | `cargo run -p book-gen -- render` |
 //! | [`lab_render`] | the lab's tables, charts and claims, drawn from `lab.json` | `cargo run -p book-gen -- render` |
 //! | [`includes`] | every `{{#include}}` names a file, and an anchor, that exist | (tests) |
 //! | [`reach`] | every file under `book/src` is reachable from `SUMMARY.md` | (tests) |

@@ -1,4 +1,4 @@
-//! The command line of the notes' example programs: at most one flag, a number of milliseconds
+//! The command line of the asyncio notes' example programs: at most one flag, a number of milliseconds
 //! (`--unit-ms 100`, `--latency-ms 60`). Anything else is one line on stderr and exit status 2.
 
 use std::time::{Duration, Instant};

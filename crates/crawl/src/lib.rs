@@ -16,7 +16,7 @@
 //! | [`interrupt`] | Ctrl-C: noticed once here, acted on by each stage in its own way |
 //! | [`resolve`] | host name to socket address (a blocking call, made on the stage's own thread) |
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
-//! | [`demo`] | the one flag the notes' example programs take (`--unit-ms`, `--latency-ms`) |
+//! | [`demo`] | the one flag the asyncio notes' example programs take (`--unit-ms`, `--latency-ms`) |
 //! | [`report`] | the report every stage prints, byte-identical apart from the time |
 //!
 //! A stage's loop, whatever its shape, is:

@@ -1,5 +1,7 @@
-//! Many URLs at once, the blocking way: more threads (or processes), each sleeping in its own
-//! socket call.
+//! Many URLs at once.
+//!
+//! At most `--max-tasks` fetches are in flight, the blocking way: a thread (or a process) for
+//! each, asleep in its own socket call.
 //!
 //! The crawl state is a [`Frontier`], a plain type. With one thread it is simply owned; as soon as
 //! several threads share it, it lives in a `Mutex`, and a `Condvar` lets idle threads sleep until

@@ -17,6 +17,8 @@
 //! its socket (or its child process) away; [`socket`] is the `TcpStream` that makes that, and
 //! `--trace`'s timings, possible.
 
+#![warn(missing_docs)]
+
 pub mod crawler;
 pub mod fetch;
 pub mod process;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::unblock;
 
+// ANCHOR: socket
 /// A connected, blocking TCP stream that Ctrl-C can shut down.
 #[derive(Debug)]
 pub struct Socket {
@@ -45,6 +46,8 @@ impl Socket {
         self.stream.set_write_timeout(Some(timeout))
     }
 }
+
+// ANCHOR_END: socket
 
 impl Read for Socket {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {

@@ -61,8 +61,8 @@ fn poll_all(in_flight: &mut Vec<(Job, Fetch)>, in_vain: &mut u64) -> Vec<(Job, F
 // ANCHOR_END: crawl
 
 // ANCHOR: start_fetches
-/// Starts fetches until `--max-tasks` are in flight or the queue is empty: each joins the fetches
-/// the loop polls.
+/// Starts fetches until `--max-tasks` are in flight or the queue is empty.
+/// Each joins the fetches that the loop polls.
 fn start_fetches(frontier: &mut Frontier, in_flight: &mut Vec<(Job, Fetch)>, config: &Rc<Config>) {
     loop {
         let Some(job) = frontier.next_job() else { return };

@@ -104,8 +104,11 @@ pub struct Interest {
 }
 
 impl Interest {
+    /// Wake when the source is readable.
     pub const READ: Interest = Interest { readable: true, writable: false };
+    /// Wake when the source is writable.
     pub const WRITE: Interest = Interest { readable: false, writable: true };
+    /// Wake when it is either.
     pub const BOTH: Interest = Interest { readable: true, writable: true };
     /// Registered but disarmed.
     pub const NONE: Interest = Interest { readable: false, writable: false };
@@ -114,7 +117,9 @@ impl Interest {
 /// What the poller reported for a source. Either flag may be set spuriously (see the contract).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ready {
+    /// The source was reported readable.
     pub readable: bool,
+    /// The source was reported writable.
     pub writable: bool,
 }
 

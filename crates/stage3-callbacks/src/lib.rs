@@ -21,6 +21,8 @@
 //! | [`interrupt`] | Ctrl-C: another thread wakes the loop |
 //! | [`protocol`] | asyncio's higher layer, transports and protocols: `connect`, `serve`, `Transport::write`/`close` (the echo server) |
 
+#![warn(missing_docs)]
+
 pub mod crawler;
 pub mod event_loop;
 pub mod fetch;

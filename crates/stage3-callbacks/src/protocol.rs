@@ -36,7 +36,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::rc::Rc;
 
-use socket2::{Domain, Socket, Type};
+use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
 
 use crate::event_loop::{EventLoop, Interest, Ready, Token, WeakEventLoop};
 
@@ -126,9 +126,7 @@ impl Transport {
             match (&*socket).write(&outgoing) {
                 Ok(n) => drop(outgoing.drain(..n)),
                 // The socket's send buffer is full: the loop will say when it has room.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                // A signal interrupted the call before anything was written: try again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if not_yet(&e) => break,
                 Err(e) => {
                     drop(outgoing);
                     return self.force_close(Some(e));
@@ -191,16 +189,8 @@ impl std::fmt::Debug for Transport {
 /// Opens a connection to `addr` for `protocol` without waiting: the connect is started, and the
 /// loop calls `connection_made` when it completes (or `connection_lost` with the error).
 pub fn connect<P: Protocol>(lp: &EventLoop, addr: SocketAddr, protocol: P) -> io::Result<Transport> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_nonblocking(true)?;
-    match socket.connect(&addr.into()) {
-        Ok(()) => {}
-        // EINPROGRESS: the handshake has started and goes on without us; the socket becomes
-        // writable when it is done, one way or the other.
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(e),
-    }
-    attach(lp, socket.into(), protocol, false)
+    // The socket becomes writable when the handshake is over, one way or the other.
+    attach(lp, connect_nonblocking(addr)?, protocol, false)
 }
 // ANCHOR_END: connect
 
@@ -258,11 +248,12 @@ fn on_ready<P: Protocol>(transport: &Transport, protocol: &RefCell<P>, ready: Re
         return;
     }
     if !transport.shared.connected.get() {
-        // The nonblocking connect has finished. SO_ERROR says whether it worked.
+        // The socket is writable: the nonblocking connect may be over (or the wake was spurious).
         let Some(socket) = transport.shared.socket.borrow().clone() else { return };
-        match socket.take_error() {
-            Ok(None) => made(transport, protocol),
-            Ok(Some(error)) | Err(error) => transport.force_close(Some(error)),
+        match finish_connect(&*socket) {
+            Ok(()) => made(transport, protocol),
+            Err(e) if not_yet(&e) => transport.rearm(),
+            Err(error) => transport.force_close(Some(error)),
         }
         return;
     }
@@ -287,9 +278,7 @@ fn read_once<P: Protocol>(transport: &Transport, protocol: &RefCell<P>) {
         }
         Ok(n) => protocol.borrow_mut().data_received(transport, &buffer[..n]),
         // Nothing to read after all (a spurious wake-up): wait for the next event.
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        // A signal arrived during the call; the bytes are still there and will wake us again.
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+        Err(e) if not_yet(&e) => {}
         Err(e) => transport.force_close(Some(e)),
     }
 }
@@ -345,9 +334,7 @@ where
                     }
                 }
                 // The backlog is empty: wait for the next connection.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                // A signal interrupted accept: just try again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if not_yet(&e) => break,
                 // Out of descriptors, or the peer gave up before we accepted: try again later.
                 Err(e) => {
                     eprintln!("accept: {e}");

@@ -7,7 +7,7 @@
 //!
 //! First `main` delegates to each worker in turn (`yield from worker_1()`, then worker_2): the
 //! waits happen one after the other, about 3 units. Then `main` wraps both workers in tasks
-//! first and waits on the tasks: both waits overlap, about 2 units. Same lines as the notes.
+//! first and waits on the tasks: both waits overlap, about 2 units. Same lines as the asyncio notes' program.
 
 use std::time::{Duration, Instant};
 

@@ -54,8 +54,8 @@ pub fn crawl(config: &Config) -> Report {
 // ANCHOR_END: crawl
 
 // ANCHOR: start_fetches
-/// Starts fetches until `--max-tasks` are in flight or the queue is empty: each is a task, whose
-/// done callback puts its result in `done`.
+/// Starts fetches until `--max-tasks` are in flight or the queue is empty.
+/// Each is a task, whose done callback puts its result in `done`.
 fn start_fetches(lp: &EventLoop, frontier: &mut Frontier, done: &Done, config: &Rc<Config>) {
     loop {
         let Some(job) = frontier.next_job() else { return };

@@ -2,6 +2,8 @@
 //!
 //! A fetch makes tries until one settles the URL. A try is one connection, one request and one
 //! response, within `--timeout`; when a try fails, `Config::end_try` says whether another follows.
+//! The request's bytes come from `http::encode_request`, and what is read goes to a
+//! `ResponseDecoder`: the codec never touches a socket, so what this file shows is the waiting.
 //! Every stage's try goes through the same steps:
 //!
 //! | step | what happens |

@@ -20,6 +20,8 @@
 //! The event loop is stage 3's, used as a dependency and unchanged: the loop still only runs
 //! callbacks; a task is a callback that resumes a coroutine.
 
+#![warn(missing_docs)]
+
 pub mod coroutine;
 pub mod crawler;
 pub mod fetch;

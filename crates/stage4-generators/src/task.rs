@@ -94,6 +94,7 @@ impl<T: 'static> Cancel for Inner<T> {
     }
 }
 
+// ANCHOR: cancel_all
 /// Cancels every task of this thread that is not done (as asyncio's `run` does at shutdown with
 /// `all_tasks`); returns how many. Each is resumed with `Resume::Cancel` on the loop's next turn,
 /// so the loop must run again for the cancellations to play out.
@@ -102,6 +103,7 @@ pub fn cancel_all() -> usize {
         ALL_TASKS.with_borrow(|all| all.values().filter_map(Weak::upgrade).collect());
     tasks.into_iter().filter(|task| Rc::clone(task).cancel()).count()
 }
+// ANCHOR_END: cancel_all
 
 impl<T: 'static> Task<T> {
     /// Wraps `coroutine` in a task and schedules its first step (asyncio's `create_task`).

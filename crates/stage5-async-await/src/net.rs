@@ -12,8 +12,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
 use futures::io::{AsyncRead, AsyncWrite};
-use socket2::{Domain, Type};
 use stage3_callbacks::event_loop::{EventLoop, Interest, Ready, Token, WeakEventLoop};
 
 use crate::executor::Executor;
@@ -117,14 +117,7 @@ impl TcpStream {
     /// Connects without blocking the thread: the connect starts (`EINPROGRESS`), the task waits
     /// for writability, then the socket's error slot says how the handshake went.
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-        socket.set_nonblocking(true)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
-        let stream = TcpStream::from_std(socket.into())?;
+        let stream = TcpStream::from_std(connect_nonblocking(addr)?)?;
         std::future::poll_fn(|cx| stream.poll_connected(cx)).await?;
         Ok(stream)
     }
@@ -139,41 +132,33 @@ impl TcpStream {
 
     /// Ready when the connect started by [`TcpStream::connect`] is over, either way.
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let Some(error) = self.stream.take_error()? {
-            return Poll::Ready(Err(error));
-        }
-        match self.stream.peer_addr() {
-            Ok(_) => Poll::Ready(Ok(())),
-            // ENOTCONN: the handshake is still under way.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+        match finish_connect(&*self.stream) {
+            // The handshake is still under way: wake me when it is over.
+            Err(e) if not_yet(&e) => {
                 self.registration.wait(cx, Interest::WRITE)?;
                 Poll::Pending
             }
-            Err(e) => Poll::Ready(Err(e)),
+            done => Poll::Ready(done),
         }
     }
 
     /// Waits until a read would not block: bytes or the end of the stream are ready (tokio's
-    /// `TcpStream::readable`); a socket error (a reset) is returned here. Takes no bytes, so the caller can hold off lending a
-    /// buffer to `read` until there is something to put in it.
+    /// `TcpStream::readable`); a socket error (a reset) is returned here. Takes no bytes, so the
+    /// caller can hold off lending a buffer to `read` until there is something to put in it.
     pub async fn readable(&self) -> io::Result<()> {
         std::future::poll_fn(|cx| {
-            loop {
-                // A one-byte peek answers "would a read block?" without consuming anything.
-                match self.stream.peek(&mut [0; 1]) {
-                    Ok(_) => return Poll::Ready(Ok(())), // bytes, or 0 for the end of the stream
-                    // Nothing yet: wake me when there is.
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        self.registration.wait(cx, Interest::READ)?;
-                        return Poll::Pending;
-                    }
-                    // A signal interrupted the call: ask again.
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    // A real error (a reset, say). Return it: the kernel hands a socket's
-                    // pending error to one call only, so a `read` after this would see a
-                    // clean end of stream instead of the reset.
-                    Err(e) => return Poll::Ready(Err(e)),
+            // A one-byte peek answers "would a read block?" without consuming anything.
+            match self.stream.peek(&mut [0; 1]) {
+                Ok(_) => Poll::Ready(Ok(())), // bytes, or 0 for the end of the stream
+                // Nothing yet: wake me when there is.
+                Err(e) if not_yet(&e) => {
+                    self.registration.wait(cx, Interest::READ)?;
+                    Poll::Pending
                 }
+                // A real error (a reset, say). Return it: the kernel hands a socket's pending
+                // error to one call only, so a `read` after this would see a clean end of stream
+                // instead of the reset.
+                Err(e) => Poll::Ready(Err(e)),
             }
         })
         .await
@@ -187,36 +172,28 @@ impl TcpStream {
 
 impl AsyncRead for TcpStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        loop {
-            match (&*self.stream).read(buf) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                // No bytes yet: wake me when there are.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.registration.wait(cx, Interest::READ)?;
-                    return Poll::Pending;
-                }
-                // A signal interrupted the call; nothing was read: try again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e)),
+        match (&*self.stream).read(buf) {
+            Ok(n) => Poll::Ready(Ok(n)),
+            // No bytes yet: wake me when there are.
+            Err(e) if not_yet(&e) => {
+                self.registration.wait(cx, Interest::READ)?;
+                Poll::Pending
             }
+            Err(e) => Poll::Ready(Err(e)),
         }
     }
 }
 
 impl AsyncWrite for TcpStream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        loop {
-            match (&*self.stream).write(buf) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                // The send buffer is full: wake me when it has room.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.registration.wait(cx, Interest::WRITE)?;
-                    return Poll::Pending;
-                }
-                // A signal interrupted the call; nothing was written: try again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e)),
+        match (&*self.stream).write(buf) {
+            Ok(n) => Poll::Ready(Ok(n)),
+            // The send buffer is full: wake me when it has room.
+            Err(e) if not_yet(&e) => {
+                self.registration.wait(cx, Interest::WRITE)?;
+                Poll::Pending
             }
+            Err(e) => Poll::Ready(Err(e)),
         }
     }
 
@@ -261,22 +238,14 @@ impl TcpListener {
 
     /// The next connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = std::future::poll_fn(|cx| {
-            loop {
-                match self.listener.accept() {
-                    Ok(accepted) => return Poll::Ready(Ok(accepted)),
-                    // Nobody is waiting to be accepted: wake me when someone is.
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        if let Err(e) = self.registration.wait(cx, Interest::READ) {
-                            return Poll::Ready(Err(e));
-                        }
-                        return Poll::Pending;
-                    }
-                    // A signal interrupted the call: try again.
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Poll::Ready(Err(e)),
-                }
+        let (stream, peer) = std::future::poll_fn(|cx| match self.listener.accept() {
+            Ok(accepted) => Poll::Ready(Ok(accepted)),
+            // Nobody is waiting to be accepted: wake me when someone is.
+            Err(e) if not_yet(&e) => {
+                self.registration.wait(cx, Interest::READ)?;
+                Poll::Pending
             }
+            Err(e) => Poll::Ready(Err(e)),
         })
         .await?;
         stream.set_nonblocking(true)?;

@@ -1,4 +1,4 @@
-//! The tour's lab: the notes' claims, measured on this machine.
+//! The tour's lab: the asyncio notes' claims, measured on this machine.
 //!
 //! ```text
 //! cargo run --release -p tour -- switch            # a thread switch against a task switch

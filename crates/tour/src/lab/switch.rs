@@ -4,7 +4,7 @@
 //! wait in the kernel (a futex): each hand-over is a trip through the kernel's scheduler, and
 //! on one core a full switch of registers, stack and kernel state. Tasks wait in their state
 //! machine: each hand-over is a wake (a flag and a queue push) and a poll (a function call), all
-//! on one thread, with no system call. The notes say the second is much cheaper; this says by
+//! on one thread, with no system call. The asyncio notes say the second is much cheaper; this says by
 //! how much, here.
 
 use std::sync::mpsc;
