@@ -29,6 +29,7 @@ pub mod fetch;
 pub mod interrupt;
 pub mod net;
 pub mod protocol;
+mod readiness;
 pub mod remote;
 mod trace;
 
