@@ -14,7 +14,7 @@
 //! | receiving | the response is read and fed to the decoder, until it is whole |
 //!
 //! Here no socket call may sleep, so the fetch cannot be a function that runs to the end: it is a
-//! value, [`Fetch`], that remembers where its try has got to (its [`State`]: one state for each
+//! value, [`Fetch`], that remembers where its try has got to (its `State`: one state for each
 //! call that blocked in stage 1), and [`Fetch::poll`] moves it on as far as it can without
 //! waiting. Every socket call that cannot go on yet says so ([`not_yet`]), and the fetch stays in
 //! its state: `Poll::Pending`, "ask me again". The busy loop of [`crate::crawler`] asks again on

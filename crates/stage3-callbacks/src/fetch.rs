@@ -14,7 +14,7 @@
 //! | receiving | the response is read and fed to the decoder, until it is whole |
 //!
 //! The fetch is stage 2's: a value, [`Fetch`], that remembers where its try has got to (its
-//! [`State`]: one state for each call that blocked in stage 1), and [`Fetch::poll`] moves it on as
+//! `State`: one state for each call that blocked in stage 1), and `Fetch::poll` moves it on as
 //! far as it can without waiting. Every socket call that cannot go on yet says so ([`not_yet`]),
 //! and the fetch stays in its state: `Poll::Pending`, "ask me again". What changes is who asks
 //! again: before it says "not yet", the fetch asks the loop to call it back once its socket is

@@ -14,7 +14,7 @@
 //! | receiving | the response is read and fed to the decoder, until it is whole |
 //!
 //! The try is stage 3's: a value, [`FetchOnce`], that remembers where it has got to (its
-//! [`State`]: one state for each call that blocked in stage 1), and each resume moves it on as far
+//! `State`: one state for each call that blocked in stage 1), and each resume moves it on as far
 //! as it can without waiting. Every socket call that cannot go on yet says so ([`not_yet`]), and
 //! the try stays in its state. What changes is what "not yet" does: instead of asking the loop
 //! for a callback, the try yields its socket's readiness future (`Step::Wait`), and the [`Task`]

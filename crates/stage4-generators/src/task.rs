@@ -1,6 +1,6 @@
 //! `Task`: runs a coroutine on the loop, one step each time the future it waits on is done.
 //!
-//! asyncio's `Task` (the 500-lines crawler's too) in a few lines: [`Task::step`] resumes the
+//! asyncio's `Task` (the 500-lines crawler's too) in a few lines: its `step` resumes the
 //! coroutine; when it yields a future, the task adds itself as that future's done callback; when
 //! it returns, the task's own future is done. So a task is itself a future others can wait on,
 //! and the loop never knows coroutines exist: it only runs callbacks.
