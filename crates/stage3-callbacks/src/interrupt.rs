@@ -14,13 +14,14 @@ use crate::event_loop::EventLoop;
 
 // ANCHOR: wake_on_interrupt
 /// Wakes `lp` when Ctrl-C is pressed, for as long as the guard lives, so that a turn asleep in
-/// the poller ends at once and the crawler's loop sees the flag. The callback sent also stops a
-/// loop that `run` drives.
+/// the poller ends at once and the crawler's loop sees the flag.
 pub fn wake_on_interrupt(lp: &EventLoop) -> HookGuard {
     // A weak handle: a strong one would keep the loop waiting for it after the last fetch.
     let remote = lp.remote().downgrade();
     interrupt::on_interrupt(move || {
-        let _ = remote.call_soon_threadsafe(EventLoop::stop);
+        // The callback does nothing: its arrival is what ends the wait. (Not `stop`: a stop left
+        // pending would cut short whatever runs the loop next, such as stage 4's cancellations.)
+        let _ = remote.call_soon_threadsafe(|_| {});
     })
 }
 // ANCHOR_END: wake_on_interrupt

@@ -53,7 +53,7 @@ impl Socket {
 
     /// Arms the registration with `arm` and returns the future its callback will complete.
     fn wait_for(&self, what: &str, arm: fn(&stage3_callbacks::net::Socket) -> io::Result<()>) -> Future<()> {
-        let lp = self.socket.event_loop().expect("the socket's loop is gone");
+        let lp = self.socket.event_loop().expect("a task steps on its loop, so the loop is alive");
         let future = Future::new(&lp, format!("{what}({:?})", self.socket));
         *self.waiter.borrow_mut() = Some(future.clone());
         if let Err(error) = arm(&self.socket) {
