@@ -41,18 +41,13 @@ fn help_lists_the_shared_flags() {
         let output = Command::new(bin(stage)).arg("--help").output().unwrap();
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
-        for flag in [
-            "--max-tasks",
-            "--max-redirect",
-            "--max-tries",
-            "--exclude",
-            "--lenient",
-            "--timeout",
-            "--max-body",
-            "--user-agent",
-        ] {
-            assert!(help.contains(flag), "{stage}: {flag}\n{help}");
+        // Every flag of clap's definition, by its names (`-q, --quiet`: both).
+        let flags = crawl::config::shared_flags();
+        let names = flags.iter().flat_map(|flag| flag.split([' ', ',']).filter(|word| word.starts_with('-')));
+        for name in names {
+            assert!(help.contains(name), "{stage}: {name}\n{help}");
         }
+        assert!(help.contains("<ROOT>..."), "{stage}: the roots\n{help}");
         assert!(!help.contains("--fetch-one"), "internal flags stay hidden");
     }
 }

@@ -120,3 +120,40 @@ fn every_file_the_readme_links_and_every_example_it_runs_exists() {
     }
     assert!(checked > 20, "the README's links were not found ({checked})");
 }
+
+#[test]
+fn every_command_in_contributing_names_a_package_test_and_subcommand_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("CONTRIBUTING.md")).unwrap();
+    let package_dir = |package: &str| match package {
+        "async-evolution" => root.to_path_buf(),
+        other => root.join("crates").join(other),
+    };
+    let mut checked = 0;
+    let tests = regex::Regex::new(r"cargo test -p ([\w-]+)(?: --test (\w+))?").unwrap();
+    for run in tests.captures_iter(&guide) {
+        let dir = package_dir(&run[1]);
+        assert!(
+            dir.join("Cargo.toml").exists(),
+            "CONTRIBUTING.md tests package {}, which does not exist",
+            &run[1]
+        );
+        if let Some(test) = run.get(2) {
+            let file = dir.join("tests").join(format!("{}.rs", test.as_str()));
+            assert!(
+                file.exists(),
+                "CONTRIBUTING.md runs test {} of {}, which does not exist",
+                test.as_str(),
+                &run[1]
+            );
+        }
+        checked += 1;
+    }
+    let book_gen = std::fs::read_to_string(root.join("crates/book-gen/src/main.rs")).unwrap();
+    let subcommands = regex::Regex::new(r"cargo run -p book-gen -- ([\w-]+)").unwrap();
+    for run in subcommands.captures_iter(&guide) {
+        assert!(book_gen.contains(&format!("\"{}\" =>", &run[1])), "book-gen has no `{}`", &run[1]);
+        checked += 1;
+    }
+    assert!(checked >= 15, "the guide's commands were not found ({checked})");
+}

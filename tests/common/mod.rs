@@ -107,16 +107,30 @@ pub fn crawl_report(stage: &str, site: &site::RunningSite, extra: &[&str]) -> St
 /// A report with what differs between runs taken out: the site's port and the elapsed time.
 pub fn normalized(report: &str) -> String {
     let report = crawl::report::without_time(report);
-    regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap().replace_all(&report, "[SITE]").into_owned()
+    regex::Regex::new(SITE_ADDR).unwrap().replace_all(&report, "[SITE]").into_owned()
 }
 
-/// Insta settings whose filters match [`normalized`], for snapshotting whole command runs.
+/// Insta settings whose filters match [`normalized`], for snapshotting whole command runs. The
+/// same filter redacts the command's arguments in the snapshot's header, so that a snapshot file
+/// changes only when the output does, not with the site's port.
 pub fn report_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"127\.0\.0\.1:\d+", "[SITE]");
+    settings.add_filter(SITE_ADDR, "[SITE]");
     settings.add_filter(r"in \d+\.\d+ secs", "in [SECS] secs");
+    settings.add_redaction(
+        ".args[]",
+        insta::dynamic_redaction(|arg, _| match arg.as_str() {
+            Some(text) => {
+                regex::Regex::new(SITE_ADDR).unwrap().replace_all(text, "[SITE]").into_owned().into()
+            }
+            None => arg,
+        }),
+    );
     settings
 }
+
+/// The fixture site's address, as it appears in reports and arguments.
+const SITE_ADDR: &str = r"127\.0\.0\.1:\d+";
 
 /// The report's row for `path`, without the URL.
 pub fn row<'a>(report: &'a str, site: &site::RunningSite, path: &str) -> Option<&'a str> {

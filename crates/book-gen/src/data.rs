@@ -49,8 +49,57 @@ pub struct TourData {
     pub commit: String,
     /// Where it ran.
     pub machine: Machine,
+    /// What the site served that the rows depend on (absent in data older than the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteFacts>,
     /// The rows exactly as `tour --json` printed them.
     pub rows: Vec<Row>,
+}
+
+/// What the measured site served, as far as the report's rows depend on it: recorded with the
+/// data, so that a change to the site's faults shows up as stale data (see [`check_site`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteFacts {
+    /// The fault paths, from `site::FAULTS`.
+    pub fault_paths: Vec<String>,
+    /// How many report rows are errors at the tour's `--timeout` and the default `--max-tries`.
+    pub error_rows: usize,
+}
+
+impl SiteFacts {
+    /// The facts of the site as it is now, for the tour's flags.
+    pub fn now() -> SiteFacts {
+        let timeout = flag(TOUR_FLAGS, "--timeout").expect("the tour's flags name a timeout");
+        let timeout = std::time::Duration::from_secs_f64(timeout.parse().expect("a number of seconds"));
+        SiteFacts {
+            fault_paths: site::FAULTS.iter().map(|fault| fault.path.to_owned()).collect(),
+            error_rows: site::expected_errors(timeout, crawl::config::DEFAULT_MAX_TRIES),
+        }
+    }
+}
+
+/// The value after `name` in `flags`.
+fn flag<'a>(flags: &[&'a str], name: &str) -> Option<&'a str> {
+    flags.iter().position(|f| *f == name).and_then(|i| flags.get(i + 1)).copied()
+}
+
+/// What is stale in `data` because the site changed since it was measured: the recorded site
+/// facts, and every row whose error count is not the site's.
+pub fn check_site(data: &TourData) -> Vec<String> {
+    let now = SiteFacts::now();
+    let mut problems = Vec::new();
+    if data.site.as_ref() != Some(&now) {
+        problems.push(format!(
+            "{DIR}/{JSON} records other site facts than the site's ({now:?}): run `{COMMAND}`"
+        ));
+    }
+    for row in data.rows.iter().filter(|row| row.errors != now.error_rows) {
+        problems.push(format!(
+            "{DIR}/{JSON}: the {} row has {} errors, but the site now makes {}: run `{COMMAND}`",
+            row.mode, row.errors, now.error_rows
+        ));
+    }
+    problems
 }
 
 /// The machine a measurement ran on.
@@ -102,6 +151,7 @@ pub fn collect(root: &Path) -> io::Result<TourData> {
         date: today(),
         commit: commit(root),
         machine: machine(),
+        site: Some(SiteFacts::now()),
         rows,
     })
 }

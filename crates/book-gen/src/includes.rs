@@ -124,35 +124,32 @@ pub fn snapshot_body_start(text: &str) -> Option<usize> {
     (first == 0).then_some(second + 1)
 }
 
-/// Whether lines `start..end` (from 0) of an insta snapshot are a clean piece of its output: the
-/// whole body, or (for a command's snapshot) its stdout, never the header. Snapshot headers
-/// change length when a test's arguments do; this catches an include left pointing at the old
-/// lines.
+/// Whether lines `start..end` (from 0) of an insta snapshot are a whole piece of its output: all
+/// of its body, or (for a command's snapshot) all of its stdout, never the header and never cut
+/// short. Snapshot headers change length when a test's arguments do, and outputs grow; this
+/// catches an include left pointing at the old lines.
 fn check_snapshot_part(text: &str, start: usize, end: usize) -> Result<(), String> {
     let body = snapshot_body_start(text).ok_or("a snapshot without the `---` header insta writes")?;
-    let marker = |name: &str| text.lines().position(|line| line == format!("----- {name} -----"));
-    if start == body {
+    let lines: Vec<&str> = text.lines().collect();
+    let marker = |name: &str| lines.iter().position(|line| *line == format!("----- {name} -----"));
+    // A piece ends at its last line that is not blank (or, for mdBook's `:N:`, at the file's end).
+    let last_line = |from: usize, to: usize| (from..to).rev().find(|&i| !lines[i].trim().is_empty());
+    let (what, first, stop) = match marker("stdout") {
+        Some(stdout) if start != body => ("stdout", stdout + 1, marker("stderr").unwrap_or(lines.len())),
+        _ => ("body", body, lines.len()),
+    };
+    let last = last_line(first, stop).map_or(first, |i| i + 1);
+    let range =
+        if stop == lines.len() { format!("`:{}:`", first + 1) } else { format!("`:{}:{last}`", first + 1) };
+    if start != first {
+        return Err(format!("the snapshot's {what} starts at line {}: include it with {range}", first + 1));
+    }
+    if end == last || (end == lines.len() && stop == lines.len()) {
         return Ok(());
     }
-    match (marker("stdout"), marker("stderr")) {
-        (Some(stdout), stderr) if start == stdout + 1 => match stderr {
-            Some(stderr) if end > stderr => Err(format!(
-                "the range runs into the snapshot's stderr: end it by line {stderr} (`:{}:{stderr}`)",
-                start + 1
-            )),
-            _ => Ok(()),
-        },
-        (Some(stdout), _) => Err(format!(
-            "the snapshot's stdout starts at line {}: include it with `:{}:`",
-            stdout + 2,
-            stdout + 2
-        )),
-        (None, _) => Err(format!(
-            "a snapshot's body starts at line {}, after its header: include it with `:{}:`",
-            body + 1,
-            body + 1
-        )),
-    }
+    Err(format!(
+        "the range must end where the snapshot's {what} ends, at line {last}: include it with {range}"
+    ))
 }
 
 /// Checks one include found in `chapter`.
@@ -264,10 +261,13 @@ mod tests {
         let plain = "---\nsource: t.rs\n---\nline 1\nline 2\n";
         assert!(check_snapshot_part(plain, 3, 5).is_ok());
         assert!(check_snapshot_part(plain, 1, 5).unwrap_err().contains("`:4:`"));
-        let command = "---\ninfo: x\n---\nsuccess: true\n----- stdout -----\nreport\n\n----- stderr -----\n";
-        assert!(check_snapshot_part(command, 3, 8).is_ok());
+        let command =
+            "---\ninfo: x\n---\nsuccess: true\n----- stdout -----\nreport\nlast\n\n----- stderr -----\n";
+        assert!(check_snapshot_part(command, 3, 9).is_ok());
         assert!(check_snapshot_part(command, 5, 7).is_ok());
-        assert!(check_snapshot_part(command, 5, 8).unwrap_err().contains("stderr"));
-        assert!(check_snapshot_part(command, 4, 7).unwrap_err().contains("`:6:`"));
+        assert!(check_snapshot_part(command, 5, 9).unwrap_err().contains("`:6:7`"), "runs into stderr");
+        assert!(check_snapshot_part(command, 5, 6).unwrap_err().contains("`:6:7`"), "drops the last line");
+        assert!(check_snapshot_part(command, 4, 7).unwrap_err().contains("`:6:7`"));
+        assert!(check_snapshot_part(plain, 3, 4).unwrap_err().contains("`:4:`"), "drops the last line");
     }
 }

@@ -14,6 +14,12 @@
 //! | [`lab_render`] | the lab's tables, charts and claims, drawn from `lab.json` | `cargo run -p book-gen -- render` |
 //! | [`includes`] | every `{{#include}}` names a file, and an anchor, that exist | (tests) |
 //! | [`reach`] | every file under `book/src` is reachable from `SUMMARY.md` | (tests) |
+//! | [`fault_table`] | the site's table of faults, `crates/site/src/faults.md`, from `site::FAULTS` | `cargo run -p book-gen -- regen` |
+//! | [`readme_flags`] | the README's list of the shared flags, from clap's definition | `cargo run -p book-gen -- regen` |
+//!
+//! `cargo run -p book-gen -- regen` rewrites everything derived from the code at once: the diffs,
+//! the fault table, the README's flags, and the snapshots (by running the snapshot tests in insta's always-update
+//! mode); it then lists the measured data that is stale, which only `data` re-measures.
 //!
 //! Each generator has a `check` twin returning what is stale or wrong, so that the tests in
 //! `tests/book.rs` (and `cargo run -p book-gen -- check`) fail with the command that fixes it.
@@ -45,6 +51,57 @@ pub fn book_src(root: &Path) -> PathBuf {
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// The command that rewrites every generated file that is derived from the code alone.
+pub const REGEN: &str = "cargo run -p book-gen -- regen";
+
+/// The site's fault table, as its docs include it: `crates/site/src/faults.md`, from
+/// `site::FAULTS`, so that adding a fault is one entry there.
+pub fn fault_table(root: &Path) -> (PathBuf, String) {
+    (root.join("crates/site/src/faults.md"), site::docs_table())
+}
+
+/// The README with its list of the shared flags rewritten from clap's definition
+/// (`crawl::config::shared_flags`), between its `<!-- shared flags: generated -->` and
+/// `<!-- end of shared flags -->` lines.
+pub fn readme_flags(root: &Path) -> std::io::Result<(PathBuf, String)> {
+    const START: &str = "<!-- shared flags: generated -->\n";
+    const END: &str = "<!-- end of shared flags -->";
+    let path = root.join("README.md");
+    let text = std::fs::read_to_string(&path)?;
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        return Err(std::io::Error::other(format!(
+            "README.md has no `{}` ... `{END}` lines",
+            START.trim_end()
+        )));
+    };
+    let flags: Vec<String> = crawl::config::shared_flags().iter().map(|flag| format!("`{flag}`")).collect();
+    let list = wrap(&flags, 100);
+    Ok((path, format!("{}{list}\n{}", &text[..start + START.len()], &text[end..])))
+}
+
+/// `items` joined with ", " into lines of at most `width` characters, breaking only between items.
+fn wrap(items: &[String], width: usize) -> String {
+    let mut lines = vec![String::new()];
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() { format!("{item},") } else { item.clone() };
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.len() + 1 + piece.len() > width {
+            lines.push(piece);
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&piece);
+        }
+    }
+    lines.join("\n")
+}
+
+/// Everything [`REGEN`] writes that is derived from the code alone, beside the diffs.
+pub fn regenerated(root: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
+    Ok(vec![fault_table(root), readme_flags(root)?])
 }
 
 /// Compares generated files with what is on disk: one message per file that is missing or

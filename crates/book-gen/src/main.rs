@@ -5,14 +5,18 @@
 //! cargo run -p book-gen -- diff-path  # how much of each stage's file is unchanged from the stage before; fails below a floor
 //! cargo run -p book-gen -- data       # runs the release tour and its lab; book/src/data/ (JSON, tables, charts)
 //! cargo run -p book-gen -- render     # redraws book/src/data/ from tour.json and lab.json, without measuring
+//! cargo run -p book-gen -- regen      # diffs, the site's fault table, the README's flags, the snapshots; then lists stale data
 //! cargo run -p book-gen -- check      # what the tests check: stale diffs, the diff path's floors, includes, reachability, data
 //! ```
 
-use std::process::ExitCode;
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::process::{Command, ExitCode};
 
 use book_gen::{data, diff_path, diffs, includes, lab, reach, render};
 
-const USAGE: &str = "usage: book-gen diffs | diff-path | data | render | check";
+const USAGE: &str = "usage: book-gen diffs | diff-path | data | render | regen | check";
 
 fn main() -> ExitCode {
     let root = book_gen::repo_root();
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
             println!("{changed} files redrawn in {} from {} and {}", data::DIR, data::JSON, lab::JSON);
             Ok(())
         }),
+        "regen" => regen(&root),
         "check" => {
             let book = book_gen::book_src(&root);
             let problems: Vec<String> = [
@@ -61,6 +66,10 @@ fn main() -> ExitCode {
                 includes::check(&root, &book),
                 reach::check(&root, &book),
                 render::check(&root),
+                data::load(&root).map(|data| data::check_site(&data)).unwrap_or_default(),
+                book_gen::regenerated(&root)
+                    .map(|files| book_gen::compare(&root, &files, book_gen::REGEN))
+                    .unwrap_or_else(|e| vec![e.to_string()]),
             ]
             .concat();
             for problem in &problems {
@@ -84,4 +93,65 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `regen`: everything derived from the code, rewritten; then what is stale among the measured
+/// data, which takes minutes to re-measure and so is only reported.
+fn regen(root: &Path) -> io::Result<()> {
+    let mut files = diffs::generate(root)?;
+    files.extend(book_gen::regenerated(root)?);
+    let changed = book_gen::write_all(&files)?;
+    println!(
+        "{changed} of {} generated files changed (diffs, the site's fault table, the README's flags)",
+        files.len()
+    );
+
+    // The snapshot tests, in insta's always-update mode (`force`: a header whose command alone
+    // changed is rewritten too): each snapshot is written in place instead of failing the test,
+    // so one run updates all of them.
+    let before = snapshots(root)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args(["test", "-p", "async-evolution", "--test", "snapshots", "--test", "examples"])
+        .env("INSTA_UPDATE", "force")
+        .status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!(
+            "the snapshot tests failed ({status}) for a reason other than a snapshot"
+        )));
+    }
+    let after = snapshots(root)?;
+    let changed: Vec<&String> =
+        after.iter().filter(|(path, text)| before.get(*path) != Some(text)).map(|(p, _)| p).collect();
+    match changed.len() {
+        0 => println!("snapshots: all as they were"),
+        n => println!(
+            "snapshots: {n} rewritten; review them with `git diff tests/snapshots` before committing: {changed:?}"
+        ),
+    }
+
+    let mut stale = render::check(root);
+    stale.extend(data::load(root).map(|data| data::check_site(&data)).unwrap_or_default());
+    if stale.is_empty() {
+        println!("measured data: in order");
+    } else {
+        println!("measured data: stale ({} re-measures it, in minutes):", data::COMMAND);
+        for problem in &stale {
+            println!("  {problem}");
+        }
+    }
+    Ok(())
+}
+
+/// Every snapshot file's name and text.
+fn snapshots(root: &Path) -> io::Result<BTreeMap<String, String>> {
+    let mut all = BTreeMap::new();
+    for entry in std::fs::read_dir(root.join("tests/snapshots"))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "snap") {
+            all.insert(book_gen::relative(root, &path), std::fs::read_to_string(&path)?);
+        }
+    }
+    Ok(all)
 }

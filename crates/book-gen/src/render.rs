@@ -273,6 +273,7 @@ pub(crate) mod tests {
                 os: "Test OS".into(),
                 rustc: "rustc 1.95.0".into(),
             },
+            site: None,
             rows: vec![
                 row(1, "sequential", 8.0, 0.08, 1),
                 row(1, "pool", 1.0, 0.07, 11),

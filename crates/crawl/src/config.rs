@@ -35,6 +35,9 @@ pub const EXIT_USAGE: u8 = 2;
 /// would not fit every stage's clock arithmetic (`Instant + Duration` panics on overflow).
 pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
+/// `--max-tries` when it is not given: enough for a fault that fails twice and then answers.
+pub const DEFAULT_MAX_TRIES: u32 = 4;
+
 /// Exit status when no root could be reached, so a script can tell "the site is down" from "the
 /// site has broken links" (status 0, failures as rows).
 pub const EXIT_UNREACHABLE: u8 = 1;
@@ -51,8 +54,8 @@ pub struct CrawlArgs {
     /// Most redirects followed in one chain
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_redirect: u32,
-    /// Most tries per URL when the connection fails
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    /// Most tries per URL: a failed try is tried again, unless the name did not resolve or the body was too large
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TRIES)]
     pub max_tries: u32,
     /// Skip URLs matching this regular expression
     #[arg(long, value_name = "REGEX")]
@@ -200,6 +203,29 @@ impl Config {
     }
 }
 
+/// The shared flags as a reader types them, in `--help`'s order: `ROOT...`, `--max-tasks N`,
+/// `-q, --quiet`. Read from clap's own definition of [`CrawlArgs`], so that the README's list
+/// (written by `cargo run -p book-gen -- regen`) and the tests cannot drift from it.
+pub fn shared_flags() -> Vec<String> {
+    let command = CrawlArgs::augment_args(clap::Command::new("crawl"));
+    let flags = command.get_arguments().filter(|arg| !arg.is_hide_set());
+    flags
+        .map(|arg| {
+            let value = arg.get_value_names().and_then(|names| names.first()).map(|name| name.to_string());
+            let takes_value = arg.get_action().takes_values();
+            match (arg.get_short(), arg.get_long()) {
+                (None, None) => format!("{}...", value.unwrap_or_default()),
+                (short, Some(long)) => {
+                    let short = short.map(|s| format!("-{s}, ")).unwrap_or_default();
+                    let value = value.filter(|_| takes_value).map(|v| format!(" {v}")).unwrap_or_default();
+                    format!("{short}--{long}{value}")
+                }
+                (Some(short), None) => format!("-{short}"),
+            }
+        })
+        .collect()
+}
+
 /// Parses a stage's command line. On misuse prints one line on stderr and returns the exit code
 /// to use (2; 0 for `--help` and `--version`, which clap prints in full).
 pub fn parse<E: Args + FromArgMatches>(
@@ -309,6 +335,15 @@ mod tests {
 
     fn config(args: &[&str]) -> Result<Config, String> {
         Config::from_cli_args(std::iter::once("crawl").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_shared_flags_are_spelled_as_typed() {
+        let flags = shared_flags();
+        assert_eq!(flags.first().map(String::as_str), Some("ROOT..."));
+        for flag in ["--max-tasks N", "--timeout SECS", "--lenient", "-q, --quiet"] {
+            assert!(flags.iter().any(|f| f == flag), "{flag}: {flags:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! - **redirects**: a chain, a loop and one that leaves the site;
 //! - **foreign links** (opt-in, [`SiteConfig::foreign`]): links and redirects to *other* running
 //!   sites, so a test can check from their counters that a crawler never went there;
-//! - **faults** ([`FAULT_PATHS`]): connections that reset, truncate, trickle, stay silent, send
+//! - **faults** ([`FAULTS`]): connections that reset, truncate, trickle, stay silent, send
 //!   garbage or far too much, and responses in framings a naive client gets wrong;
 //! - **latency**: every response waits [`SiteConfig::latency`] before its first byte, so a
 //!   crawler that fetches one page at a time is visibly slower than one that overlaps them;
@@ -44,7 +44,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use counters::Counters;
-pub use faults::{FAULT_PATHS, FLAKY_CYCLE, HUGE_BODY_BYTES};
+pub use faults::{
+    FAULTS, FLAKY_CYCLE, FaultSpec, GIVE_UP_AFTER, HUGE_BODY_BYTES, Outcome, Row, docs_table, expected_errors,
+};
 
 // ANCHOR: site_config
 /// What to serve and where. Start from [`SiteConfig::default`] and change what a test needs.
