@@ -124,32 +124,73 @@ pub fn snapshot_body_start(text: &str) -> Option<usize> {
     (first == 0).then_some(second + 1)
 }
 
-/// Whether lines `start..end` (from 0) of an insta snapshot are a whole piece of its output: all
-/// of its body, or (for a command's snapshot) all of its stdout, never the header and never cut
-/// short. Snapshot headers change length when a test's arguments do, and outputs grow; this
-/// catches an include left pointing at the old lines.
-fn check_snapshot_part(text: &str, start: usize, end: usize) -> Result<(), String> {
+/// The whole piece of an insta snapshot's output that an include starting at line `start` (from
+/// 0) means: its stdout (for a command's snapshot, unless the include starts at the body), or its
+/// body. Returns what it is, its first line, and the mdBook range that takes it whole: `:N:` when
+/// it runs to the end of the file, `:N:M` when something follows it (a command's stderr).
+fn snapshot_piece(text: &str, start: usize) -> Result<(&'static str, usize, String), String> {
     let body = snapshot_body_start(text).ok_or("a snapshot without the `---` header insta writes")?;
     let lines: Vec<&str> = text.lines().collect();
     let marker = |name: &str| lines.iter().position(|line| *line == format!("----- {name} -----"));
-    // A piece ends at its last line that is not blank (or, for mdBook's `:N:`, at the file's end).
-    let last_line = |from: usize, to: usize| (from..to).rev().find(|&i| !lines[i].trim().is_empty());
     let (what, first, stop) = match marker("stdout") {
         Some(stdout) if start != body => ("stdout", stdout + 1, marker("stderr").unwrap_or(lines.len())),
         _ => ("body", body, lines.len()),
     };
-    let last = last_line(first, stop).map_or(first, |i| i + 1);
-    let range =
-        if stop == lines.len() { format!("`:{}:`", first + 1) } else { format!("`:{}:{last}`", first + 1) };
-    if start != first {
-        return Err(format!("the snapshot's {what} starts at line {}: include it with {range}", first + 1));
+    if stop == lines.len() {
+        return Ok((what, first, format!(":{}:", first + 1)));
     }
-    if end == last || (end == lines.len() && stop == lines.len()) {
+    // A piece ends at its last line that is not blank.
+    let last = (first..stop).rev().find(|&i| !lines[i].trim().is_empty()).map_or(first, |i| i + 1);
+    Ok((what, first, format!(":{}:{last}", first + 1)))
+}
+
+/// Whether lines `start..end` (from 0) of an insta snapshot are a whole piece of its output: all
+/// of its body, or (for a command's snapshot) all of its stdout, never the header and never cut
+/// short. Snapshot headers change length when a test's arguments do, and outputs grow with the
+/// site; this catches an include left pointing at the old lines (`regen` rewrites it).
+fn check_snapshot_part(text: &str, start: usize, end: usize) -> Result<(), String> {
+    let (what, first, range) = snapshot_piece(text, start)?;
+    let lines = text.lines().count();
+    let fits = match range.rsplit_once(':') {
+        Some((_, "")) => end == lines,
+        Some((_, last)) => last.parse() == Ok(end),
+        None => false,
+    };
+    if start == first && fits {
         return Ok(());
     }
     Err(format!(
-        "the range must end where the snapshot's {what} ends, at line {last}: include it with {range}"
+        "the snapshot's {what} is lines {}: include it with `{range}` (`{}` rewrites it)",
+        &range[1..],
+        crate::REGEN
     ))
+}
+
+/// Every chapter whose line-range includes of snapshots no longer take a whole piece of the
+/// snapshot's output, rewritten so that they do (see [`check_snapshot_part`]).
+pub fn with_fresh_snapshot_ranges(book_src: &Path) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    for chapter in markdown_files(book_src) {
+        let Ok(text) = std::fs::read_to_string(&chapter) else { continue };
+        let mut fresh = text.clone();
+        for include in find(&text) {
+            let (Part::Lines { start, .. }, Some((path, _))) =
+                (&include.part, include.text.split_once(".snap:"))
+            else {
+                continue;
+            };
+            let target = chapter.parent().unwrap_or(Path::new(".")).join(&include.path);
+            let Ok(snapshot) = std::fs::read_to_string(&target) else { continue };
+            if let Ok((_, _, range)) = snapshot_piece(&snapshot, start.unwrap_or(0)) {
+                let directive = format!("{path}.snap{range}}}}}");
+                fresh = fresh.replacen(&include.text, &directive, 1);
+            }
+        }
+        if fresh != text {
+            files.push((chapter, fresh));
+        }
+    }
+    files
 }
 
 /// Checks one include found in `chapter`.
@@ -269,5 +310,19 @@ mod tests {
         assert!(check_snapshot_part(command, 5, 6).unwrap_err().contains("`:6:7`"), "drops the last line");
         assert!(check_snapshot_part(command, 4, 7).unwrap_err().contains("`:6:7`"));
         assert!(check_snapshot_part(plain, 3, 4).unwrap_err().contains("`:4:`"), "drops the last line");
+    }
+
+    #[test]
+    fn a_snapshot_range_that_no_longer_fits_is_rewritten() {
+        let dir = std::env::temp_dir().join(format!("book-gen-ranges-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let snapshot = "---\ninfo: x\n---\nsuccess: true\n----- stdout -----\nrow 1\nrow 2\nrow 3\n\n----- stderr -----\n";
+        std::fs::write(dir.join("a.snap"), snapshot).unwrap();
+        std::fs::write(dir.join("ch.md"), "text\n{{#include a.snap:6:7}}\n{{#include a.snap:6:8}}\n")
+            .unwrap();
+        let fresh = with_fresh_snapshot_ranges(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(fresh.len(), 1, "{fresh:?}");
+        assert_eq!(fresh[0].1, "text\n{{#include a.snap:6:8}}\n{{#include a.snap:6:8}}\n");
     }
 }

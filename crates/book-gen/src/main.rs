@@ -122,6 +122,12 @@ fn regen(root: &Path) -> io::Result<()> {
         )));
     }
     let after = snapshots(root)?;
+    // A snapshot that grew or shrank moves the end of the chapters' line-range includes of it.
+    let chapters = includes::with_fresh_snapshot_ranges(&book_gen::book_src(root));
+    book_gen::write_all(&chapters)?;
+    for (chapter, _) in &chapters {
+        println!("{}: its snapshot includes now take the whole output", book_gen::relative(root, chapter));
+    }
     let changed: Vec<&String> =
         after.iter().filter(|(path, text)| before.get(*path) != Some(text)).map(|(p, _)| p).collect();
     match changed.len() {
