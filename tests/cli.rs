@@ -102,3 +102,39 @@ fn a_reachable_root_beside_an_unreachable_one_is_a_normal_crawl() {
         assert!(first.ends_with(" error connect (1 try)"), "{stage}: {report}");
     }
 }
+
+#[test]
+fn a_closed_stdout_and_stderr_end_the_crawl_without_a_hang_or_a_panic() {
+    // `stage --trace 2>&1 | head -1`: the reader goes away after one line. Every later line of
+    // trace, progress and report meets a closed pipe; none may panic (a panicking stage-1 worker
+    // left the other threads waiting for its job forever).
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let site = small_site(true);
+    for run in tour::stages::ALL {
+        let mut child = Command::new(bin(run.crate_name))
+            .arg(site.url())
+            .args(["--trace", "-v", "--timeout", TEST_TIMEOUT])
+            .args(run.extra_flags)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
+        drop(child.stdout.take());
+        assert!(!first.is_empty(), "{}: no line on stderr", run.mode);
+        let deadline = std::time::Instant::now() + HANG_GUARD;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{}: still running {HANG_GUARD:?} after its output closed (killed)", run.mode);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(status.success(), "{}: {status} (101 is a panic)", run.mode);
+    }
+}

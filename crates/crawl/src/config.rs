@@ -303,8 +303,10 @@ impl Config {
         }
         match self.verbosity {
             Verbosity::Quiet => {}
-            Verbosity::Normal => eprintln!("{url}: try {tries} of {} failed: {}", self.max_tries, error.kind),
-            Verbosity::Verbose => eprintln!("{url}: try {tries} of {} failed: {error}", self.max_tries),
+            Verbosity::Normal => {
+                crate::log!("{url}: try {tries} of {} failed: {}", self.max_tries, error.kind)
+            }
+            Verbosity::Verbose => crate::log!("{url}: try {tries} of {} failed: {error}", self.max_tries),
         }
     }
 
@@ -316,7 +318,7 @@ impl Config {
                 crate::Outcome::Redirect { status, location } => format!("{status} -> {location}"),
                 crate::Outcome::Failed { error } => format!("failed: {}", error.kind),
             };
-            eprintln!("{}: {what}", fetched.url);
+            crate::log!("{}: {what}", fetched.url);
         }
     }
 }

@@ -81,7 +81,7 @@ fn watch(set: SigSet) {
     if set.wait().is_err() {
         return; // sigwait only fails for an invalid set; then there is nothing to watch
     }
-    eprintln!("interrupted: stopping the crawl (Ctrl-C again to quit without a report)");
+    crate::log!("interrupted: stopping the crawl (Ctrl-C again to quit without a report)");
     // The flag first: whoever is woken below must see it set.
     REQUESTED.store(true, Ordering::SeqCst);
     for (_, waker) in std::mem::take(&mut *lock(&WAKERS)) {
@@ -91,7 +91,7 @@ fn watch(set: SigSet) {
         hook();
     }
     if set.wait().is_ok() {
-        eprintln!("interrupted again: quitting");
+        crate::log!("interrupted again: quitting");
         std::process::exit(EXIT_INTERRUPTED.into());
     }
 }

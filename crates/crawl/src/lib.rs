@@ -18,6 +18,7 @@
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
 //! | [`demo`] | the one flag the asyncio notes' example programs take (`--unit-ms`, `--latency-ms`) |
 //! | [`report`] | the report every stage prints, byte-identical apart from the time |
+//! | [`log!`] | a line on stderr that a closed stderr cannot turn into a panic |
 //!
 //! A stage's loop, whatever its shape, is:
 //!
@@ -31,6 +32,23 @@
 //!     frontier.complete(job, fetched)             // new links join the queue
 //! print(frontier.into_report())
 //! ```
+
+/// Writes a line on stderr, like `eprintln!`, except that a stderr that is closed (`2>&1 | head`)
+/// is ignored instead of panicking: progress and traces must never cost a crawl its report, and a
+/// worker thread that panicked would leave stage 1's other threads waiting for its job forever.
+#[macro_export]
+macro_rules! log {
+    ($($arg:tt)*) => {
+        $crate::log_line(::std::format_args!($($arg)*))
+    };
+}
+
+/// What [`log!`] calls.
+#[doc(hidden)]
+pub fn log_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
 
 pub mod config;
 pub mod demo;

@@ -35,6 +35,11 @@ impl Config {
     // ANCHOR: end_try
     /// Ends try number `tries` of `url`, which produced `result`: another try, or the URL's result.
     pub fn end_try(&self, url: &Url, tries: u32, result: Result<Response, FetchError>) -> TryEnd {
+        debug_assert!(
+            tries <= self.max_tries,
+            "{url}: try {tries} of {}: a try was started twice",
+            self.max_tries
+        );
         let outcome = match result {
             Ok(response) => Outcome::from_response(url, &response, &self.rules),
             Err(error) => {

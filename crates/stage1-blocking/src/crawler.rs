@@ -170,7 +170,7 @@ fn pool(config: &Config, fetch: impl Fn(&Job) -> Fetched + Sync) -> Report {
             {
                 // The OS refused another thread (a process or system limit): crawl with fewer,
                 // or, with none at all, on this one.
-                eprintln!("warning: started {worker} of {} worker threads: {e}", config.max_tasks);
+                crawl::log!("warning: started {worker} of {} worker threads: {e}", config.max_tasks);
                 if worker == 0 {
                     work();
                 }

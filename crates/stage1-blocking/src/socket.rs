@@ -73,7 +73,7 @@ fn traced<T>(trace: bool, call: &str, f: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let result = f();
     let thread = std::thread::current();
-    eprintln!(
+    crawl::log!(
         "[trace] thread {} blocked {:>8.3} ms in {call}",
         thread.name().unwrap_or("unnamed"),
         started.elapsed().as_secs_f64() * 1000.0

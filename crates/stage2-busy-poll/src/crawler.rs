@@ -2,7 +2,8 @@
 //!
 //! At most `--max-tasks` fetches are in flight, and the crawler's loop keeps them moving: on each
 //! turn the fetches go on as far as they can, the finished ones are recorded in the frontier, and
-//! new fetches start in their place. One thread owns the frontier outright: no lock, no `Rc`.
+//! new fetches start in their place. One thread owns the frontier outright, with no lock and no
+//! `RefCell` around it.
 //!
 //! Here a turn polls every fetch in flight, ready or not: the busy loop. Nothing sleeps, so the
 //! loop turns whether or not any socket has anything for it, and `--trace` counts the questions
@@ -34,20 +35,20 @@ pub fn crawl(config: &Config) -> Report {
         start_fetches(&mut frontier, &mut in_flight, &config);
     }
     if config.trace {
-        eprintln!("[trace] busy loop: {turns} turns; {in_vain} polls ended in a socket's \"not yet\"");
+        crawl::log!("[trace] busy loop: {turns} turns; {in_vain} polls ended in a socket's \"not yet\"");
     }
     frontier.into_report()
 }
 
-/// Polls every fetch in flight once, and takes out those that finished. Each that did not asked
-/// a socket in vain: `in_vain` counts them.
+/// Polls every fetch in flight once, and takes out those that finished. A poll that did not finish
+/// its fetch ended in a socket's "not yet": `in_vain` counts those.
 fn poll_all(in_flight: &mut Vec<(Job, Fetch)>, in_vain: &mut u64) -> Vec<(Job, Fetched)> {
     let mut done = Vec::new();
     let mut i = 0;
     while i < in_flight.len() {
         match in_flight[i].1.poll() {
             Poll::Pending => {
-                *in_vain += 1; // a socket said "not yet": the question was wasted
+                *in_vain += 1; // a socket said "not yet": this poll ends here
                 i += 1;
             }
             Poll::Ready(fetched) => {

@@ -2,7 +2,8 @@
 //!
 //! At most `--max-tasks` fetches are in flight, and the crawler's loop keeps them moving: on each
 //! turn the fetches go on as far as they can, the finished ones are recorded in the frontier, and
-//! new fetches start in their place. One thread owns the frontier outright: no lock, no `Rc`.
+//! new fetches start in their place. One thread owns the frontier outright, with no lock and no
+//! `RefCell` around it.
 //!
 //! Here a turn is a turn of the event loop: it sleeps until a socket is ready or a timer is due,
 //! then runs the callbacks for it, which poll the fetches concerned and no other. A finished

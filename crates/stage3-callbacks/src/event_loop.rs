@@ -71,7 +71,7 @@ pub const IO_CHECK_INTERVAL: u32 = 32;
 macro_rules! trace {
     ($lp:expr, $($arg:tt)*) => {
         if $lp.inner.trace.get() {
-            eprintln!("[loop] {}", format_args!($($arg)*));
+            crawl::log!("[loop] {}", format_args!($($arg)*));
         }
     };
 }

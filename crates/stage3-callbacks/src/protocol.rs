@@ -330,14 +330,14 @@ where
                     let accepted =
                         stream.set_nonblocking(true).and_then(|()| attach(lp, stream, factory(), true));
                     if let Err(e) = accepted {
-                        eprintln!("accept: {e}");
+                        crawl::log!("accept: {e}");
                     }
                 }
                 // The backlog is empty: wait for the next connection.
                 Err(e) if not_yet(&e) => break,
                 // Out of descriptors, or the peer gave up before we accepted: try again later.
                 Err(e) => {
-                    eprintln!("accept: {e}");
+                    crawl::log!("accept: {e}");
                     break;
                 }
             }

@@ -2,7 +2,8 @@
 //!
 //! At most `--max-tasks` fetches are in flight, and the crawler's loop keeps them moving: on each
 //! turn the fetches go on as far as they can, the finished ones are recorded in the frontier, and
-//! new fetches start in their place. One thread owns the frontier outright: no lock, no `Rc`.
+//! new fetches start in their place. One thread owns the frontier outright, with no lock and no
+//! `RefCell` around it.
 //!
 //! Here a turn is still a turn of stage 3's event loop, and a fetch is a coroutine that a [`Task`]
 //! runs. A task is a future: a finished fetch's task completes, and its done callback keeps the

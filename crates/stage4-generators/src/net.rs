@@ -59,7 +59,7 @@ impl Socket {
         if let Err(error) = arm(&self.socket) {
             // Cannot happen for a registered socket; if it did, waking at once surfaces the error
             // on the next read or write instead of waiting forever.
-            eprintln!("re-arming a socket failed: {error}");
+            crawl::log!("re-arming a socket failed: {error}");
             let _ = future.set_result(());
         }
         future

@@ -220,7 +220,7 @@ impl<T: 'static> Task<T> {
 
     fn trace(&self, what: fmt::Arguments<'_>) {
         if self.inner.trace {
-            eprintln!("[task {}] {what}", self.inner.id);
+            crawl::log!("[task {}] {what}", self.inner.id);
         }
     }
 }

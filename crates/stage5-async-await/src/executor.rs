@@ -102,7 +102,7 @@ impl Executor {
     /// Prints `what` on stderr under `--trace`; `format_args!` formats nothing unless it is on.
     fn trace(&self, what: fmt::Arguments<'_>) {
         if self.run.trace {
-            eprintln!("[exec] {what}");
+            crawl::log!("[exec] {what}");
         }
     }
 

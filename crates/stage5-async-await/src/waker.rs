@@ -48,7 +48,7 @@ impl Wake for WakeHandle {
         });
         if self.run.trace {
             let from = if home == Some(true) { "the loop's thread" } else { "another thread" };
-            eprintln!("[exec] wake task {task} from {from}");
+            crawl::log!("[exec] wake task {task} from {from}");
         }
         if home == Some(true) {
             return;

@@ -49,8 +49,8 @@ fn runtime(trace: bool) -> Runtime {
     let mut builder = Builder::new_current_thread();
     builder.enable_all();
     if trace {
-        builder.on_thread_park(|| eprintln!("[tokio] park: no task is ready; wait for I/O or a timer"));
-        builder.on_thread_unpark(|| eprintln!("[tokio] unpark"));
+        builder.on_thread_park(|| crawl::log!("[tokio] park: no task is ready; wait for I/O or a timer"));
+        builder.on_thread_unpark(|| crawl::log!("[tokio] unpark"));
     }
     builder.build().expect("cannot create the tokio runtime")
 }
