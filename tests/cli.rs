@@ -16,7 +16,6 @@ fn misuse_is_one_line_and_exit_status_2() {
         (&["127.0.0.1:1", "--exclude", "(unclosed"], "--exclude"),
         (&["127.0.0.1:1", "--max-tasks", "0"], "--max-tasks"),
         (&["127.0.0.1:1", "--max-tasks", "many"], "invalid value"),
-        (&["127.0.0.1:1", "--max-tasks", "1000000000"], "ulimit -n"),
         (&["127.0.0.1:1", "--max-body", "-5"], "'-5'"),
         (&["127.0.0.1:1", "--timeout", "soon"], "invalid value"),
         (&["127.0.0.1:1", "--timeout", "-1"], "--timeout"),
@@ -32,6 +31,32 @@ fn misuse_is_one_line_and_exit_status_2() {
             assert!(stderr.contains(expected), "{stage} {args:?}: {stderr}");
             assert!(output.stdout.is_empty(), "{stage} {args:?}");
         }
+    }
+}
+
+#[test]
+fn an_open_file_limit_with_no_room_for_a_request_is_misuse() {
+    // A limit that the stage's own descriptors (an event loop's) fill up, over what is open at
+    // start. (It must leave one for the dynamic loader, so the stages that open nothing of their
+    // own cannot be caught this way. A `--max-tasks` that is merely too high is lowered instead:
+    // tests/descriptors.rs.)
+    for run in tour::stages::ALL.iter().filter(|run| run.descriptors.own > 0) {
+        let limit = open_at_start() + run.descriptors.own;
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+            .arg(bin(run.crate_name))
+            .args(["127.0.0.1:1", "--max-tasks", "1"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{}: {stderr}", run.mode);
+        assert_eq!(stderr.lines().count(), 1, "{}: {stderr}", run.mode);
+        assert!(
+            stderr.contains("no file descriptor is left") && stderr.contains("ulimit -n"),
+            "{}: {stderr}",
+            run.mode
+        );
     }
 }
 

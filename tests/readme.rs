@@ -55,13 +55,18 @@ fn tour_json_has_the_documented_keys() {
         assert_eq!(row["same_report"], true);
     }
     // The claims of stages 2 and 3, as wide ratios: a busy loop burns CPU the whole time it waits,
-    // an event loop sleeps through the waiting.
-    let ratio = |mode: &str| {
+    // an event loop sleeps through the waiting. (On a loaded machine the busy loop gets less of a
+    // core than it asks for, so its CPU is compared with the event loop's, not with its wall time.)
+    let cpu = |mode: &str| {
         let row = rows.iter().find(|r| r["mode"] == mode).unwrap_or_else(|| panic!("no {mode} row"));
-        row["cpu_secs"].as_f64().unwrap() / row["wall_secs"].as_f64().unwrap()
+        (row["cpu_secs"].as_f64().unwrap(), row["wall_secs"].as_f64().unwrap())
     };
-    assert!(ratio("busy-poll") > 0.5, "busy-poll used {:.2} of its wall time in CPU", ratio("busy-poll"));
-    assert!(ratio("callbacks") < 0.33, "callbacks used {:.2} of its wall time in CPU", ratio("callbacks"));
+    let ((busy, _), (callbacks, callbacks_wall)) = (cpu("busy-poll"), cpu("callbacks"));
+    assert!(busy > 3.0 * callbacks, "busy-poll used {busy:.3} s of CPU, callbacks {callbacks:.3} s");
+    assert!(
+        callbacks < 0.33 * callbacks_wall,
+        "callbacks used {callbacks:.3} s of CPU in {callbacks_wall:.3} s"
+    );
 }
 
 #[test]

@@ -97,6 +97,14 @@ pub fn crawl_command(stage: &str, site: &site::RunningSite, extra: &[&str]) -> C
     command
 }
 
+/// What a child of this test has open when it starts: stdin, stdout, stderr, and whatever is
+/// passed on to it (cargo's jobserver pipes, when cargo runs the test). Counted by a child that
+/// lists its own descriptors, less the one its listing holds.
+pub fn open_at_start() -> usize {
+    let listing = Command::new("ls").arg("/proc/self/fd").output().expect("run ls");
+    String::from_utf8_lossy(&listing.stdout).lines().count() - 1
+}
+
 /// Runs a crawl and returns its report, asserting it exited cleanly.
 pub fn crawl_report(stage: &str, site: &site::RunningSite, extra: &[&str]) -> String {
     let output = crawl_command(stage, site, extra).output().expect("run the stage binary");

@@ -19,10 +19,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
-use nix::sys::resource::{Resource, getrlimit};
 use regex::Regex;
 use url::Url;
 
+use crate::descriptors::{self, Needs};
 use crate::http::{Limits, RequestOptions};
 use crate::interrupt;
 use crate::report::Report;
@@ -151,16 +151,6 @@ impl Config {
         if args.max_tasks == 0 {
             return Err("--max-tasks must be at least 1".into());
         }
-        // Every request in flight holds a socket, so more than the process may open can only fail,
-        // and a huge number would first try to start that many threads or tasks.
-        if let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NOFILE)
-            && u64::try_from(args.max_tasks).is_ok_and(|tasks| tasks > soft)
-        {
-            return Err(format!(
-                "--max-tasks {} is more than the {soft} files this process may open (each request needs a socket; see `ulimit -n`)",
-                args.max_tasks
-            ));
-        }
         if args.max_tries == 0 {
             return Err("--max-tries must be at least 1".into());
         }
@@ -255,28 +245,34 @@ pub fn parse<E: Args + FromArgMatches>(
     }
 }
 
-/// The whole `main` of a stage with no flags of its own: parse, crawl, print the report.
+/// The whole `main` of a stage with no flags of its own: parse, crawl, print the report. `needs`
+/// says what the stage opens beside a socket per request (see [`crate::descriptors`]).
 pub fn run_stage(
     bin: &'static str,
     about: &'static str,
     args: impl IntoIterator<Item = OsString>,
+    needs: Needs,
     crawl: impl FnOnce(&Config) -> Report,
 ) -> ExitCode {
     match parse::<NoStageArgs>(bin, about, args) {
-        Ok((config, NoStageArgs {})) => crawl_and_report(&config, crawl),
+        Ok((config, NoStageArgs {})) => crawl_and_report(config, needs, crawl),
         Err(code) => code,
     }
 }
 
-/// Watches for Ctrl-C, crawls, prints the report; returns the exit status (see the table in the
-/// module docs of [`crate::config`]).
-pub fn crawl_and_report(config: &Config, crawl: impl FnOnce(&Config) -> Report) -> ExitCode {
+/// Fits `--max-tasks` to the open-file limit, watches for Ctrl-C, crawls, prints the report;
+/// returns the exit status (see the table in the module docs of [`crate::config`]).
+pub fn crawl_and_report(mut config: Config, needs: Needs, crawl: impl FnOnce(&Config) -> Report) -> ExitCode {
+    if let Err(why) = config.fit_to_descriptors(needs) {
+        eprintln!("error: {why}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     // Before the crawl starts any thread: see `interrupt::install`.
     if let Err(e) = interrupt::install() {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
-    print_report(&crawl(config))
+    print_report(&crawl(&config))
 }
 
 /// Prints the report on stdout and returns the crawl's exit status. A closed stdout (`| head`)
@@ -296,6 +292,31 @@ pub fn print_report(report: &Report) -> ExitCode {
 }
 
 impl Config {
+    /// Lowers `--max-tasks` to the requests that fit under the open-file limit (see
+    /// [`crate::descriptors`]), with one line on stderr when it does (unless `-q`). Fails when not
+    /// even one request fits.
+    pub fn fit_to_descriptors(&mut self, needs: Needs) -> Result<(), String> {
+        let Some(room) = descriptors::room(needs) else { return Ok(()) };
+        let (limit, in_use, own) = (room.limit, room.in_use, needs.own);
+        let why = format!(
+            "the process may open {limit} files, {in_use} are open, and this stage needs {own} of its own"
+        );
+        if room.tasks == 0 {
+            return Err(format!("no file descriptor is left for a request: {why} (see `ulimit -n`)"));
+        }
+        if self.max_tasks > room.tasks {
+            if self.verbosity != Verbosity::Quiet {
+                crate::log!(
+                    "warning: --max-tasks lowered from {} to {}: {why} (see `ulimit -n`)",
+                    self.max_tasks,
+                    room.tasks
+                );
+            }
+            self.max_tasks = room.tasks;
+        }
+        Ok(())
+    }
+
     /// Reports one failed try on stderr (unless `-q`); with `-v`, the OS's own words too.
     pub fn log_failed_try(&self, url: &Url, tries: u32, error: &crate::FetchError) {
         if interrupt::requested() {
@@ -365,13 +386,31 @@ mod tests {
     }
 
     #[test]
+    fn a_max_tasks_beyond_the_open_file_limit_is_lowered_to_what_fits() {
+        let mut c = config(&["h", "-q", "--max-tasks", "1000000000"]).unwrap();
+        let Some(room) = descriptors::room(Needs::SOCKET_PER_TASK) else { return }; // no limit
+        c.fit_to_descriptors(Needs::SOCKET_PER_TASK).unwrap();
+        // Other tests open and close files meanwhile: within a few of what was measured.
+        assert!(
+            c.max_tasks.abs_diff(room.tasks) < 16 && c.max_tasks < 1_000_000_000,
+            "{} {room:?}",
+            c.max_tasks
+        );
+        let mut small = config(&["h", "--max-tasks", "3"]).unwrap();
+        small.fit_to_descriptors(Needs::SOCKET_PER_TASK).unwrap();
+        assert_eq!(small.max_tasks, 3, "what fits is left alone");
+        let mut none = config(&["h", "--max-tasks", "3"]).unwrap();
+        let everything = Needs { own: usize::try_from(room.limit).unwrap(), per_task: 1 };
+        assert!(none.fit_to_descriptors(everything).unwrap_err().contains("ulimit -n"));
+    }
+
+    #[test]
     fn misuse_is_one_line() {
         for (args, expected) in [
             (&["https://example.com/"][..], "https"),
             (&["http://exa mple.com/"][..], "malformed"),
             (&["h", "--exclude", "("][..], "--exclude"),
             (&["h", "--max-tasks", "0"][..], "--max-tasks"),
-            (&["h", "--max-tasks", "1000000000"][..], "ulimit -n"),
             (&["h", "--max-tries", "0"][..], "--max-tries"),
             (&["h", "--timeout", "0"][..], "--timeout"),
             (&["h", "--timeout", "nan"][..], "--timeout"),

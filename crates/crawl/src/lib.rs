@@ -16,6 +16,7 @@
 //! | [`interrupt`] | Ctrl-C: noticed once here, acted on by each stage in its own way |
 //! | [`resolve`] | host name to socket address (a blocking call, made on the stage's own thread) |
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
+//! | [`descriptors`] | how many requests fit under the open-file limit, for `--max-tasks` |
 //! | [`demo`] | the one flag the asyncio notes' example programs take (`--unit-ms`, `--latency-ms`) |
 //! | [`report`] | the report every stage prints, byte-identical apart from the time |
 //! | [`log!`] | a line on stderr that a closed stderr cannot turn into a panic |
@@ -52,6 +53,7 @@ pub fn log_line(line: std::fmt::Arguments<'_>) {
 
 pub mod config;
 pub mod demo;
+pub mod descriptors;
 pub mod error;
 pub mod frontier;
 pub mod http;

@@ -28,6 +28,8 @@ pub mod unblock;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use crawl::descriptors::Needs;
+
 use clap::{Args, ValueEnum};
 use url::Url;
 
@@ -67,7 +69,17 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Some(url) = stage.fetch_one {
         return process::child_main(&config, &url);
     }
-    crawl::config::crawl_and_report(&config, |config| crawl(config, stage.mode))
+    crawl::config::crawl_and_report(config, descriptors(stage.mode), |config| crawl(config, stage.mode))
+}
+
+/// What a crawl in `mode` opens beside what is open when it starts: a socket per request, or, for
+/// a child process per request, the pipe the parent keeps plus the two it holds only while the
+/// child is being started (the child's end of that pipe, and `/dev/null` for its stdin).
+pub const fn descriptors(mode: Mode) -> Needs {
+    match mode {
+        Mode::Processes => Needs { own: 0, per_task: 3 },
+        Mode::Sequential | Mode::Threads | Mode::Pool => Needs::SOCKET_PER_TASK,
+    }
 }
 
 const ABOUT: &str = "Stage 1: crawl with blocking sockets (sequential, threads, a pool, or processes)";

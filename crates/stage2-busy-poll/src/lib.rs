@@ -25,7 +25,13 @@ pub use crawler::crawl;
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
+    crawl::config::run_stage(
+        env!("CARGO_PKG_NAME"),
+        ABOUT,
+        args,
+        crawl::descriptors::Needs::SOCKET_PER_TASK,
+        crawl,
+    )
 }
 
 const ABOUT: &str = "Stage 2: crawl with nonblocking sockets in a busy-polling loop";

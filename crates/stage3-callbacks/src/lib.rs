@@ -40,7 +40,12 @@ pub use crawler::crawl;
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
+    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, DESCRIPTORS, crawl)
 }
 
 const ABOUT: &str = "Stage 3: crawl with an epoll event loop and callbacks";
+
+/// What a crawl on this event loop opens beside a socket per request: the poller's epoll
+/// descriptor, the eventfd that wakes it from other threads, and the timerfd of its timeouts
+/// (`polling` on Linux). Stages 4 and 5 run on the same loop.
+pub const DESCRIPTORS: crawl::descriptors::Needs = crawl::descriptors::Needs { own: 3, per_task: 1 };

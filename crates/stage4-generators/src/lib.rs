@@ -37,7 +37,7 @@ pub use crawler::crawl;
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
+    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, stage3_callbacks::DESCRIPTORS, crawl)
 }
 
 const ABOUT: &str = "Stage 4: crawl with hand-written coroutines (Future, Task) on the event loop";

@@ -44,7 +44,7 @@ pub use executor::{JoinError, JoinHandle, gather, run, spawn, spawn_blocking, yi
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
+    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, stage3_callbacks::DESCRIPTORS, crawl)
 }
 
 /// What `--help` says this binary is: the stage and how it crawls.

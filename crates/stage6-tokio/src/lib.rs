@@ -37,8 +37,13 @@ pub use runtime::run;
 
 /// The stage's command-line entry point; `args` includes the program name.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, crawl)
+    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, DESCRIPTORS, crawl)
 }
+
+/// What a crawl on tokio's current-thread runtime opens beside a socket per request: three
+/// descriptors, as `/proc/<pid>/fd` of a running crawl shows (two epoll instances and the eventfd
+/// that wakes the I/O driver).
+pub const DESCRIPTORS: crawl::descriptors::Needs = crawl::descriptors::Needs { own: 3, per_task: 1 };
 
 /// What `--help` says this binary is: the stage and how it crawls.
 const ABOUT: &str = "Stage 6: crawl with async/await on tokio's current-thread runtime";

@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
 
+use crawl::descriptors::Needs;
 use crawl::{Config, Report};
 
 /// The hidden first argument that makes the tour run one stage's command line instead.
@@ -34,6 +35,9 @@ pub struct StageRun {
     /// own executable: stage 1's `processes` runs it again per URL with `--fetch-one URL`, which
     /// a test harness or a benchmark, in its place, does not understand.
     pub crawl: Option<InProcessCrawl>,
+    /// What the run opens beside the descriptors open when it starts, by which its `--max-tasks`
+    /// is fitted to the open-file limit (`crawl::descriptors`).
+    pub descriptors: Needs,
 }
 
 /// `stage 1 sequential`, `stage 5 async-await`: how the tour's progress lines name a run.
@@ -49,18 +53,21 @@ pub const ALL: &[StageRun] = &[
         "sequential",
         &["--mode", "sequential"],
         Some(|config| stage1_blocking::crawl(config, stage1_blocking::Mode::Sequential)),
+        stage1_blocking::Mode::Sequential,
     ),
     stage1_mode(
         "threads",
         &["--mode", "threads"],
         Some(|config| stage1_blocking::crawl(config, stage1_blocking::Mode::Threads)),
+        stage1_blocking::Mode::Threads,
     ),
     stage1_mode(
         "pool",
         &["--mode", "pool"],
         Some(|config| stage1_blocking::crawl(config, stage1_blocking::Mode::Pool)),
+        stage1_blocking::Mode::Pool,
     ),
-    stage1_mode("processes", &["--mode", "processes"], None),
+    stage1_mode("processes", &["--mode", "processes"], None, stage1_blocking::Mode::Processes),
     StageRun {
         stage: 2,
         mode: "busy-poll",
@@ -68,6 +75,7 @@ pub const ALL: &[StageRun] = &[
         extra_flags: &[],
         main: |args| stage2_busy_poll::main(args),
         crawl: Some(stage2_busy_poll::crawl),
+        descriptors: Needs::SOCKET_PER_TASK,
     },
     StageRun {
         stage: 3,
@@ -76,6 +84,7 @@ pub const ALL: &[StageRun] = &[
         extra_flags: &[],
         main: |args| stage3_callbacks::main(args),
         crawl: Some(stage3_callbacks::crawl),
+        descriptors: stage3_callbacks::DESCRIPTORS,
     },
     StageRun {
         stage: 4,
@@ -84,6 +93,7 @@ pub const ALL: &[StageRun] = &[
         extra_flags: &[],
         main: |args| stage4_generators::main(args),
         crawl: Some(stage4_generators::crawl),
+        descriptors: stage3_callbacks::DESCRIPTORS,
     },
     StageRun {
         stage: 5,
@@ -92,6 +102,7 @@ pub const ALL: &[StageRun] = &[
         extra_flags: &[],
         main: |args| stage5_async_await::main(args),
         crawl: Some(stage5_async_await::crawl),
+        descriptors: stage3_callbacks::DESCRIPTORS,
     },
     StageRun {
         stage: 6,
@@ -100,6 +111,7 @@ pub const ALL: &[StageRun] = &[
         extra_flags: &[],
         main: |args| stage6_tokio::main(args),
         crawl: Some(stage6_tokio::crawl),
+        descriptors: stage6_tokio::DESCRIPTORS,
     },
 ];
 
@@ -108,6 +120,7 @@ const fn stage1_mode(
     mode: &'static str,
     extra_flags: &'static [&'static str],
     crawl: Option<InProcessCrawl>,
+    descriptors_of: stage1_blocking::Mode,
 ) -> StageRun {
     StageRun {
         stage: 1,
@@ -116,6 +129,7 @@ const fn stage1_mode(
         extra_flags,
         main: |args| stage1_blocking::main(args),
         crawl,
+        descriptors: stage1_blocking::descriptors(descriptors_of),
     }
 }
 

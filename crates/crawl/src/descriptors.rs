@@ -1,0 +1,78 @@
+//! How many requests a crawl can have in flight before it runs out of file descriptors.
+//!
+//! Every request in flight holds a socket, and the process may open only so many files
+//! (`ulimit -n`, the soft `RLIMIT_NOFILE`). Some are open before the crawl starts (stdin, stdout,
+//! stderr, whatever the shell passed on), and a stage opens some of its own: an event loop's
+//! epoll, its notifier and its timer. A `--max-tasks` beyond what is left could only end in
+//! `EMFILE` ("Too many open files") for the requests past the limit, so it is lowered to what fits
+//! before the crawl starts, with a line on stderr saying so.
+
+use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit};
+
+/// What a stage needs in descriptors, beside those open before it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    /// Opened once by the stage itself, for the whole crawl (an event loop's own descriptors).
+    pub own: usize,
+    /// Held by one request in flight at its peak: its socket, or a child process's pipes.
+    pub per_task: usize,
+}
+
+impl Needs {
+    /// A socket per request and nothing else: the stages without an event loop.
+    pub const SOCKET_PER_TASK: Needs = Needs { own: 0, per_task: 1 };
+}
+
+/// What the open-file limit leaves for requests, as [`room`] measured it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Room {
+    /// The soft limit on open files.
+    pub limit: u64,
+    /// Descriptors open now.
+    pub in_use: usize,
+    /// How many requests fit in what is left, after the stage's own.
+    pub tasks: usize,
+}
+
+/// How many requests fit under the open-file limit for a stage with these `needs`, or `None`
+/// when the limit is unlimited or cannot be read (then nothing is lowered).
+pub fn room(needs: Needs) -> Option<Room> {
+    let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    if soft == RLIM_INFINITY {
+        return None;
+    }
+    let in_use = in_use()?;
+    let left = usize::try_from(soft).unwrap_or(usize::MAX).saturating_sub(in_use + needs.own);
+    Some(Room { limit: soft, in_use, tasks: left / needs.per_task.max(1) })
+}
+
+/// How many descriptors this process has open: the entries of `/proc/self/fd` (Linux) or
+/// `/dev/fd`, less the one the listing itself holds open.
+pub fn in_use() -> Option<usize> {
+    let listing = std::fs::read_dir("/proc/self/fd").or_else(|_| std::fs::read_dir("/dev/fd")).ok()?;
+    Some(listing.count().saturating_sub(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_file_counts_as_in_use() {
+        let before = in_use().expect("this system lists its descriptors");
+        let file = std::fs::File::open("Cargo.toml").unwrap();
+        // Other tests' threads open files too, so only "at least one more" is certain.
+        assert!(in_use().unwrap() > before, "{before}");
+        drop(file);
+    }
+
+    #[test]
+    fn the_stages_own_and_each_tasks_share_come_off_the_room() {
+        let Some(one) = room(Needs::SOCKET_PER_TASK) else { return }; // unlimited: nothing to check
+        let with_loop = room(Needs { own: 3, per_task: 1 }).unwrap();
+        let pipes = room(Needs { own: 0, per_task: 3 }).unwrap();
+        // Within the slack of descriptors other tests open and close meanwhile.
+        assert!(with_loop.tasks + 3 <= one.tasks + 8, "{one:?} {with_loop:?}");
+        assert!(pipes.tasks <= one.tasks / 3 + 8, "{one:?} {pipes:?}");
+    }
+}
