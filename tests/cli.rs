@@ -1,6 +1,7 @@
 //! Misuse of any stage's command line is one clear line on stderr and a documented exit status
 //! (the table in `crates/crawl/src/config.rs`), and never a panic: 2 for a bad command line, before
-//! any request is made; 1 when no root can be reached. `--help` works.
+//! any request is made; 1 when no root can be reached, or when the stage's event loop cannot be
+//! created. `--help` works. A closed stdout ends a crawl, the tour and the lab without a panic.
 
 mod common;
 
@@ -161,5 +162,25 @@ fn a_closed_stdout_and_stderr_end_the_crawl_without_a_hang_or_a_panic() {
             std::thread::sleep(std::time::Duration::from_millis(20));
         };
         assert!(status.success(), "{}: {status} (101 is a panic)", run.mode);
+    }
+}
+
+#[test]
+fn the_tour_and_its_lab_end_quietly_with_status_0_when_their_stdout_closes() {
+    // `tour | head -1`, or a reader gone before the tour writes (its table is one write, which a
+    // pipe takes whole): without `crawl::exit`'s hook, `print!` panics. `c10k --help` is clap's
+    // own printing, which ignores the error.
+    let small_tour: &[&str] = &["--pages", "5", "--links", "2", "--latency-ms", "0", "--no-faults"];
+    for args in [small_tour, &["switch"], &["memory"], &["c10k", "--help"]] {
+        let mut command = Command::new(bin("tour"));
+        command.args(args);
+        for output in with_stdout_closed(command, &format!("tour {args:?}")) {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(0), "tour {args:?}: {stderr}");
+            assert!(
+                !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+                "tour {args:?}: {stderr}"
+            );
+        }
     }
 }

@@ -258,3 +258,63 @@ fn stage5_download_sequential_pool_and_tasks() {
     assert!(ratio("tasks") > 4.0, "{stdout}");
     assert!(ratio("tasks") > ratio("thread pool"), "{stdout}");
 }
+
+/// Every example that ends by itself, with flags that keep it short. Left out: the echo servers,
+/// which run until killed and print only when a client connects (the echo tests above read what
+/// they print).
+const QUICK_EXAMPLES: &[(&str, &[&str])] = &[
+    ("race", &[]),
+    ("download_pool", &["--latency-ms", "10"]),
+    ("timers", &["--unit-ms", "10"]),
+    ("generator_workers", &["--unit-ms", "10"]),
+    ("yield_from", &[]),
+    ("as_completed", &["--unit-ms", "10"]),
+    ("blocking_call", &["--unit-ms", "10"]),
+    ("cancel_gather", &["--unit-ms", "10"]),
+    ("crawl_page", &["--unit-ms", "10"]),
+    ("download", &["--latency-ms", "10"]),
+    ("three_ways", &["--unit-ms", "10"]),
+    ("throttle", &["--unit-ms", "10"]),
+    ("timeouts", &["--unit-ms", "10"]),
+    ("workers", &["--unit-ms", "10"]),
+];
+
+/// The examples left out of [`QUICK_EXAMPLES`].
+const SERVERS: &[&str] = &["callback_echo_server", "echo_server"];
+
+#[test]
+fn every_example_ends_quietly_with_status_0_when_its_stdout_closes() {
+    // `example | head -1`. Without `crawl::exit`'s hook, the next `println!` panics.
+    let metadata =
+        Command::new(env!("CARGO")).args(["metadata", "--no-deps", "--format-version", "1"]).output();
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&metadata.unwrap().stdout).expect("cargo metadata");
+    let mut examples: Vec<&str> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .flat_map(|package| package["targets"].as_array().expect("targets"))
+        .filter(|target| target["kind"].as_array().is_some_and(|kinds| kinds.iter().any(|k| k == "example")))
+        .map(|target| target["name"].as_str().expect("a name"))
+        .collect();
+    examples.sort_unstable();
+    let mut covered: Vec<&str> =
+        QUICK_EXAMPLES.iter().map(|(name, _)| *name).chain(SERVERS.iter().copied()).collect();
+    covered.sort_unstable();
+    assert_eq!(examples, covered, "a new example goes in QUICK_EXAMPLES (or SERVERS)");
+    for (name, flags) in QUICK_EXAMPLES {
+        let mut command = Command::new(example(name));
+        command.args(*flags);
+        for output in with_stdout_closed(command, name) {
+            assert_ends_quietly(&output, name);
+        }
+    }
+}
+
+/// Status 0, and neither the default panic message nor the failed write's (which a program's own
+/// panic hook, as `cancel_gather`'s, would print).
+fn assert_ends_quietly(output: &std::process::Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{what}: {stderr}");
+    assert!(!stderr.contains("panicked at") && !stderr.contains("Broken pipe"), "{what}: {stderr}");
+}

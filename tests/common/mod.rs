@@ -150,14 +150,15 @@ pub fn row<'a>(report: &'a str, site: &site::RunningSite, path: &str) -> Option<
 }
 
 // ---------------------------------------------------------------------------------------------
-// A child process run under a hang guard (used by tests/leaks.rs and tests/limits.rs)
+// A child process run under a hang guard (used by tests/leaks.rs, tests/limits.rs, tests/cli.rs
+// and tests/examples.rs)
 
 /// How long a child process of a test may run before it is killed: far longer than any crawl in
 /// the tests takes, so only a hang ever reaches it.
 pub const HANG_GUARD: Duration = Duration::from_secs(60);
 
-/// Collects the output of `child` (stdout and stderr piped) and its exit status; kills it and
-/// panics if that takes longer than [`HANG_GUARD`].
+/// Collects the output of `child` (stderr piped; stdout piped, or else empty) and its exit status;
+/// kills it and panics if that takes longer than [`HANG_GUARD`].
 ///
 /// The collection ends when both pipes reach end of file, which happens only once *every*
 /// process holding their write ends has closed them: children that `child` started with the
@@ -165,7 +166,10 @@ pub const HANG_GUARD: Duration = Duration::from_secs(60);
 pub fn output_within_hang_guard(mut child: std::process::Child, what: &str) -> std::process::Output {
     use std::io::Read;
     let (sender, received) = std::sync::mpsc::channel();
-    let stdout: Box<dyn Read + Send> = Box::new(child.stdout.take().expect("stdout is piped"));
+    let stdout: Box<dyn Read + Send> = match child.stdout.take() {
+        Some(pipe) => Box::new(pipe),
+        None => Box::new(std::io::empty()),
+    };
     let stderr: Box<dyn Read + Send> = Box::new(child.stderr.take().expect("stderr is piped"));
     // One reader each: a child blocked writing a full stderr pipe would never close stdout.
     for (index, mut pipe) in [stdout, stderr].into_iter().enumerate() {
@@ -191,6 +195,24 @@ pub fn output_within_hang_guard(mut child: std::process::Child, what: &str) -> s
     let status = child.wait().expect("wait for the child");
     let [stdout, stderr] = outputs;
     std::process::Output { status, stdout, stderr }
+}
+
+/// Runs `command` twice as `| head -1` would leave it, and returns each run's stderr and status
+/// (the stdout it wrote is gone): once with its stdout closed after the first line, and once with
+/// it closed before the program starts, for a program that writes all its lines (at once, or in
+/// one write) before the first run can close the pipe.
+pub fn with_stdout_closed(mut command: Command, what: &str) -> [std::process::Output; 2] {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut first = String::new();
+    let _ = std::io::BufReader::new(child.stdout.take().expect("stdout is piped")).read_line(&mut first);
+    let after_one_line = output_within_hang_guard(child, &format!("{what}, after one line"));
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let child = command.stdout(writer).spawn().expect("spawn");
+    [after_one_line, output_within_hang_guard(child, &format!("{what}, before the first line"))]
 }
 
 // ---------------------------------------------------------------------------------------------

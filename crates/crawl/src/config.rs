@@ -10,7 +10,8 @@
 //! |---|---|---|
 //! | 0 | the crawl ran to its end (URLs that failed are rows in the report) | progress only |
 //! | 1 | no root could be reached (its name does not resolve, or nothing listens on its port); the report is printed | `error: no root could be reached: ...` |
-//! | 2 | command-line misuse ([`EXIT_USAGE`]), before any request | `error: ...` or clap's one line |
+//! | 1 | stages 3 to 6: the event loop (tokio's runtime) cannot be created, the system refusing its descriptors (a `ulimit -n` too low for it is status 2, below); no report ([`crate::or_exit`]) | `error: cannot create the event loop: ...` |
+//! | 2 | command-line misuse ([`EXIT_USAGE`]), or an open-file limit with no room for one request, before any request | `error: ...` or clap's one line |
 //! | 130 | Ctrl-C ([`interrupt::EXIT_INTERRUPTED`]); the report of what was finished is printed | `interrupted: ...` |
 
 use std::ffi::OsString;

@@ -1,18 +1,33 @@
-//! The command line of the asyncio notes' example programs: at most one flag, a number of milliseconds
-//! (`--unit-ms 100`, `--latency-ms 60`). Anything else is one line on stderr and exit status 2.
+//! The command line of the stage crates' example programs (the echo servers' `--port` aside): at
+//! most one flag, a number of milliseconds (`--unit-ms 100`, `--latency-ms 60`), or none. Anything
+//! else is one line on stderr and exit status 2.
+//!
+//! Those examples read their command line here first, so this is also where a closed stdout is
+//! made to end them quietly, with status 0 (`example | head -1`: see [`crate::exit`]).
 
 use std::time::{Duration, Instant};
 
 /// Reads `[FLAG MS]` from the process's arguments; `default_ms` when absent.
 pub fn millis_flag(flag: &str, default_ms: u64) -> Duration {
+    crate::exit::quiet_on_closed_stdout();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse(&args, flag, default_ms) {
         Ok(ms) => Duration::from_millis(ms),
-        Err(why) => {
-            eprintln!("error: {why}");
-            std::process::exit(crate::config::EXIT_USAGE.into());
-        }
+        Err(why) => usage_error(&why),
     }
+}
+
+/// For an example that takes no flag: any argument is misuse.
+pub fn no_flags() {
+    crate::exit::quiet_on_closed_stdout();
+    if std::env::args_os().len() > 1 {
+        usage_error("usage: no arguments");
+    }
+}
+
+fn usage_error(why: &str) -> ! {
+    eprintln!("error: {why}");
+    std::process::exit(crate::config::EXIT_USAGE.into());
 }
 
 /// Prints `took N.N units`, the line the examples' tests read their timing claims from.

@@ -20,6 +20,7 @@
 //! | [`demo`] | the one flag the asyncio notes' example programs take (`--unit-ms`, `--latency-ms`) |
 //! | [`report`] | the report every stage prints, byte-identical apart from the time |
 //! | [`log!`] | a line on stderr that a closed stderr cannot turn into a panic |
+//! | [`exit`] | ending with one line and a status, not a panic: a resource refused ([`or_exit`]), a closed stdout |
 //!
 //! A stage's loop, whatever its shape, is:
 //!
@@ -55,6 +56,7 @@ pub mod config;
 pub mod demo;
 pub mod descriptors;
 pub mod error;
+pub mod exit;
 pub mod frontier;
 pub mod http;
 pub mod interrupt;
@@ -68,6 +70,7 @@ pub mod tries;
 
 pub use config::{Config, CrawlArgs};
 pub use error::{ErrorKind, FetchError};
+pub use exit::or_exit;
 pub use frontier::{Frontier, Job};
 pub use outcome::{Fetched, Outcome};
 pub use report::Report;

@@ -27,6 +27,7 @@ const INCREMENTS: u64 = 1_000_000;
 
 // ANCHOR: race
 fn main() {
+    crawl::demo::no_flags();
     let expected = THREADS * INCREMENTS;
     println!("{THREADS} threads x {INCREMENTS} increments, expected total {expected}");
 

@@ -285,6 +285,11 @@ impl EventLoop {
     /// callbacks, the timers that are due and the callbacks scheduled before this turn. Returns
     /// `false` instead, at once, when `stop` has been called since the last turn (the stop is then
     /// spent) or when nothing is left that could ever happen.
+    ///
+    /// An error is one the poller's wait returned, which a live loop never sees: on descriptors the
+    /// loop keeps open, `epoll_wait` (and the re-arming of the poller's own wake-up descriptors)
+    /// fails only when a signal interrupts the wait, and `polling` then waits again. So a caller
+    /// may treat an error as a bug, and panic.
     pub fn run_once(&self) -> io::Result<bool> {
         // Take what other threads sent.
         self.take_remote_callbacks();

@@ -98,6 +98,7 @@ fn run(
 }
 
 fn main() {
+    crawl::demo::no_flags();
     let lp = EventLoop::new().expect("an event loop");
     println!("task result: {:?}", run(&lp, Ok(20)));
     println!("task result: {:?}", run(&lp, Err("no value".into())));

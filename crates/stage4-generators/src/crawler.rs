@@ -28,7 +28,7 @@ type Done = Rc<RefCell<Vec<(Job, Fetched)>>>;
 pub fn crawl(config: &Config) -> Report {
     let mut frontier = Frontier::new(config);
     let config = Rc::new(config.clone());
-    let event_loop = EventLoop::new().expect("cannot create the event loop (epoll)");
+    let event_loop = crawl::or_exit(EventLoop::new(), "cannot create the event loop");
     event_loop.set_trace(config.trace);
     let done = Done::default();
     start_fetches(&event_loop, &mut frontier, &done, &config);

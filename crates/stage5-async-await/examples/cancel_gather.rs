@@ -50,11 +50,12 @@ async fn cancel_and_gather(unit: Duration) {
 // ANCHOR_END: cancel_gather
 
 fn main() {
-    let unit = crawl::demo::millis_flag("--unit-ms", 100);
     // One line per panic instead of the default report (and its backtrace, under RUST_BACKTRACE).
+    // Set first: `millis_flag`'s hook for a closed stdout then hands it every other panic.
     std::panic::set_hook(Box::new(|info| {
         let message = info.payload_as_str().unwrap_or("(not a string)");
         eprintln!("a task panicked: {message}");
     }));
+    let unit = crawl::demo::millis_flag("--unit-ms", 100);
     timed("abort task_3 after 2 units, then gather", unit, cancel_and_gather(unit));
 }

@@ -12,11 +12,14 @@
 //!
 //! Pool threads are started on demand and live until the end of the `run` that made them; `run`
 //! then waits for calls still running (a thread cannot be cancelled), drops calls not started,
-//! and joins every thread, so no thread outlives `run`.
+//! and joins every thread, so no thread outlives `run`. A thread the OS refuses to start (a
+//! process or system limit) is done without: the calls wait for the threads there are, and with
+//! none at all a call fails at once (`JoinError::NoThread`) rather than waiting forever.
 
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::io;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
@@ -64,8 +67,11 @@ struct State {
 }
 
 impl BlockingPool {
-    /// Runs `f` on a pool thread; its value or panic is handed to `done` on that thread.
-    pub(crate) fn submit<T, F>(&self, f: F, done: impl FnOnce(Outcome<T>) + Send + 'static)
+    /// Runs `f` on a pool thread; its value or panic is handed to `done` on that thread. When the
+    /// OS refuses the thread the pool wanted to start, the threads already started take `f` when
+    /// they are free; with none started, nothing ever would, so `f` is dropped unrun, with `done`,
+    /// and the error is the OS's.
+    pub(crate) fn submit<T, F>(&self, f: F, done: impl FnOnce(Outcome<T>) + Send + 'static) -> io::Result<()>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -77,13 +83,26 @@ impl BlockingPool {
         if state.idle >= state.jobs.len() || threads.len() >= max_threads() {
             // An idle thread will take it, or every thread is busy and one will when it is done.
             self.shared.work.notify_one();
-            return;
+            return Ok(());
         }
         drop(state);
         let shared = Arc::clone(&self.shared);
         let name = format!("blocking-pool-{}", threads.len() + 1);
-        let thread = thread::Builder::new().name(name).spawn(move || shared.work_until_shut_down());
-        threads.push(thread.expect("cannot start a blocking-pool thread"));
+        match thread::Builder::new().name(name).spawn(move || shared.work_until_shut_down()) {
+            Ok(thread) => threads.push(thread),
+            // A process or system limit: the pool goes on with the threads it has (an idle one
+            // is woken; if none is idle, the first to finish its call takes this one).
+            Err(_) if !threads.is_empty() => self.shared.work.notify_one(),
+            Err(e) => {
+                // No thread to take it: the job just queued is still the last (no other thread
+                // touches the queue). Dropped outside the lock, as in `shut_down`: `f` may own
+                // anything.
+                let job = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).jobs.pop_back();
+                drop(job);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Drops the calls not started, waits for the running ones and joins every thread.

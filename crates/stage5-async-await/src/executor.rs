@@ -210,7 +210,8 @@ where
 /// `loop.run_in_executor(None, f)`). The loop's thread stays free for the other tasks.
 ///
 /// A panic in `f` is caught and reported as `JoinError::Panicked`. `abort` stops the wait, not the
-/// call: a thread cannot be interrupted, so `f` runs to the end and its value is dropped.
+/// call: a thread cannot be interrupted, so `f` runs to the end and its value is dropped. If the
+/// pool has no thread and the OS refuses to start one, `f` never runs: `JoinError::NoThread`.
 pub fn spawn_blocking<T, F>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -219,10 +220,11 @@ where
     let (sender, receiver) = futures::channel::oneshot::channel();
     Executor::current(|executor| {
         // The pool thread sends the outcome; that wakes the task below from the pool's thread.
-        executor.blocking.submit(f, move |outcome| {
+        let submitted = executor.blocking.submit(f, move |outcome| {
             let _ = sender.send(outcome); // the task may have been aborted: nobody to tell
         });
         executor.spawn_task(Box::pin(async move {
+            submitted.map_err(|e| JoinError::NoThread(e.to_string()))?;
             match receiver.await {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(payload)) => Err(JoinError::Panicked(panic_message(&*payload))),
@@ -235,7 +237,8 @@ where
 
 // ANCHOR: run
 /// Runs `future` to completion on a new event loop, with every task it spawns (asyncio's `run`).
-/// When it completes, the tasks still running are dropped, which cancels them.
+/// When it completes, the tasks still running are dropped, which cancels them. A loop that cannot
+/// be created (no file descriptor left) leaves nothing to run: one line on stderr and exit status 1.
 pub fn run<F>(future: F) -> F::Output
 where
     F: Future + 'static,
@@ -250,7 +253,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let event_loop = EventLoop::new().expect("cannot create the event loop (epoll)");
+    let event_loop = crawl::or_exit(EventLoop::new(), "cannot create the event loop");
     let executor = Rc::new(Executor::new(event_loop.clone(), trace));
     let _current = CurrentGuard::enter(Rc::clone(&executor));
     let output = Rc::new(RefCell::new(None));
@@ -266,6 +269,7 @@ where
         Some(Ok(output)) => output,
         Some(Err(JoinError::Panicked(message))) => panic!("the main future panicked: {message}"),
         Some(Err(JoinError::Cancelled)) => panic!("the main future was aborted"),
+        Some(Err(JoinError::NoThread(_))) => unreachable!("the main future is not a blocking call"),
         None => panic!("the event loop ran out of work before the main future finished"),
     }
 }

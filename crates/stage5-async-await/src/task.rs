@@ -150,6 +150,9 @@ pub enum JoinError {
     Cancelled,
     /// It panicked, with this message; the loop went on.
     Panicked(String),
+    /// A `spawn_blocking` call that never ran: the pool had no thread, and the OS refused to
+    /// start one, for this reason.
+    NoThread(String),
 }
 
 impl fmt::Display for JoinError {
@@ -157,6 +160,7 @@ impl fmt::Display for JoinError {
         match self {
             JoinError::Cancelled => f.write_str("task cancelled"),
             JoinError::Panicked(message) => write!(f, "task panicked: {message}"),
+            JoinError::NoThread(why) => write!(f, "cannot start a blocking-pool thread: {why}"),
         }
     }
 }

@@ -363,6 +363,7 @@ fn record(books: &Books, id: usize, result: Result<Output, JoinError>, cut_short
             assert!(!completed, "task {id} ran to its end, yet its handle says Cancelled");
         }
         Err(JoinError::Panicked(message)) => panic!("task {id} panicked: {message}"),
+        Err(JoinError::NoThread(_)) => unreachable!("task {id} is not a blocking call"),
     }
 }
 

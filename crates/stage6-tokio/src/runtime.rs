@@ -28,7 +28,8 @@ use tokio::task::LocalSet;
 // ANCHOR: run
 /// Runs `future` to completion on a new current-thread runtime, with every task it spawns with
 /// `spawn_local` (asyncio's `run`). When it completes, the tasks still running are dropped,
-/// which cancels them.
+/// which cancels them. A runtime that cannot be created (no file descriptor left) leaves nothing
+/// to run: one line on stderr and exit status 1.
 pub fn run<F: Future>(future: F) -> F::Output {
     run_traced(future, false)
 }
@@ -52,5 +53,5 @@ fn runtime(trace: bool) -> Runtime {
         builder.on_thread_park(|| crawl::log!("[tokio] park: no task is ready; wait for I/O or a timer"));
         builder.on_thread_unpark(|| crawl::log!("[tokio] unpark"));
     }
-    builder.build().expect("cannot create the tokio runtime")
+    crawl::or_exit(builder.build(), "cannot create the tokio runtime")
 }

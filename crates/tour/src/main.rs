@@ -80,6 +80,7 @@ enum Lab {
 }
 
 fn main() -> ExitCode {
+    crawl::exit::quiet_on_closed_stdout(); // `tour | head -3`, the lab and the children alike
     let mut args = std::env::args_os();
     match args.nth(1) {
         // The tour running itself as one stage's crawler: argv is `tour __stage NAME FLAGS...`.
