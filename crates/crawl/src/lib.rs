@@ -9,7 +9,7 @@
 //! | [`config`] | the command line every stage shares (clap) and its validation |
 //! | [`rules`] | which URLs may be crawled: scheme, host matching, `--exclude` |
 //! | [`http`] | a sans-IO HTTP/1.1 client codec: the request's bytes out, bytes in, a response out |
-//! | [`socket`] | the nonblocking calls: starting a connect, finishing it, telling "not yet" from an error |
+//! | [`socket`] | the nonblocking calls: starting a connect, finishing it, telling "not yet" from an error, and an `accept` out of descriptors |
 //! | [`tries`] | what a finished try means: the URL's result, or another try |
 //! | [`links`] | charset decoding and `href` extraction |
 //! | [`outcome`] | what one fetched URL turned into (page, redirect, error) |

@@ -7,11 +7,14 @@
 //!
 //! * [`connect_nonblocking`] starts a TCP handshake without waiting for it;
 //! * [`finish_connect`] says whether that handshake is over, and how it went;
-//! * [`not_yet`] tells "ask me again later" apart from a real error.
+//! * [`not_yet`] tells "ask me again later" apart from a real error;
+//! * [`out_of_descriptors`] tells when an `accept` must wait for a file descriptor to be freed
+//!   (at most [`ACCEPT_BACKOFF`], then it tries again).
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsFd;
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
@@ -64,6 +67,28 @@ pub fn not_yet(error: &io::Error) -> bool {
 }
 // ANCHOR_END: socket
 
+/// Whether `accept` failed for want of a file descriptor for the new connection: the process has
+/// used up its limit (`EMFILE`; see `ulimit -n`) or the system its table (`ENFILE`).
+///
+/// The connection is not lost: it waits in the listen backlog. But the listener stays readable, so
+/// an accept loop that goes straight back to waiting on it is woken at once, fails again, and
+/// spins at full CPU, serving nobody (and, if it logs each failure, flooding its log). The loop
+/// should stop watching the listener instead, until a descriptor may be free: when one of its own
+/// connections closes, or, since something it cannot see may free one (another part of the
+/// process, or another process for `ENFILE`), once [`ACCEPT_BACKOFF`] has passed. asyncio's
+/// selector loop does the same with the timer alone: when `accept` reports that a resource ran
+/// out (in `_accept_connection`), it takes the listener out of the selector and puts it back
+/// after `ACCEPT_RETRY_DELAY`, a second.
+pub fn out_of_descriptors(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// How long an accept loop that is [out of descriptors](out_of_descriptors) waits before it tries
+/// again if none of its connections has closed by then. A failed `accept` costs little, so ten
+/// tries a second cost nothing, while a descriptor freed where the loop cannot see it is put to
+/// use within a tenth of a second.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
 /// Whether a *blocking* call was cut short by a signal before it did anything: call it again.
 pub fn interrupted(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::Interrupted
@@ -102,6 +127,14 @@ mod tests {
                 result => return result,
             }
         }
+    }
+
+    #[test]
+    fn only_emfile_and_enfile_are_out_of_descriptors() {
+        assert!(out_of_descriptors(&io::Error::from_raw_os_error(libc::EMFILE)));
+        assert!(out_of_descriptors(&io::Error::from_raw_os_error(libc::ENFILE)));
+        assert!(!out_of_descriptors(&io::Error::from_raw_os_error(libc::ECONNABORTED)));
+        assert!(!out_of_descriptors(&io::ErrorKind::WouldBlock.into()));
     }
 
     #[test]

@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
+use crawl::socket::{ACCEPT_BACKOFF, out_of_descriptors};
 use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::SiteConfig;
 use crate::counters::{Counters, OpenGuard};
@@ -49,11 +50,13 @@ pub(crate) struct Shared {
     /// How many `/fault/flaky` requests there have been: site-wide, so that successive tries of
     /// one crawler (on new connections) see fail, fail, succeed.
     flaky: AtomicU64,
+    /// Notified whenever a connection ends: an accept loop out of descriptors waits for it.
+    closed: Notify,
 }
 
 impl Shared {
     pub(crate) fn new(config: SiteConfig, addr: SocketAddr, counters: Arc<Counters>) -> Shared {
-        Shared { config, addr, counters, flaky: AtomicU64::new(0) }
+        Shared { config, addr, counters, flaky: AtomicU64::new(0), closed: Notify::new() }
     }
 
     /// The number of this `/fault/flaky` request, counting from 0.
@@ -72,11 +75,24 @@ pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Accepts connections until `stop` fires (or its sender is dropped), spawning a task for each.
+///
+/// When `accept` fails, trying again at once would fail again at once: the loop would spin (see
+/// [`out_of_descriptors`]). So it waits until a connection ends or [`ACCEPT_BACKOFF`] passes. A
+/// shortage of descriptors is logged when it starts and when it is over, not once per try.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+    // Out of descriptors since the backlog was last found empty.
+    let mut short = false;
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => return,
-            accepted = listener.accept() => accepted,
+            accepted = std::future::poll_fn(|cx| {
+                let polled = listener.poll_accept(cx);
+                // Pending: the backlog is empty, so any shortage is over.
+                if polled.is_pending() && std::mem::take(&mut short) {
+                    crawl::log!("site: accepting again: every waiting connection has been accepted");
+                }
+                polled
+            }) => accepted,
         };
         match accepted {
             Ok((stream, _peer)) => {
@@ -91,9 +107,20 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: 
                 // happened before the next connection is handled before it is counted.
                 tokio::task::yield_now().await;
             }
-            // Typically "too many open files". Retrying at once would spin; a pause lets some
-            // connections finish first.
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            // The peer gave up before we accepted: there is nobody to serve; take the next.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+            Err(e) => {
+                if !out_of_descriptors(&e) {
+                    crawl::log!("site: accept: {e}"); // rare, and once per pause, not in a loop
+                } else if !std::mem::replace(&mut short, true) {
+                    crawl::log!("site: out of file descriptors: pausing accepts until a connection closes");
+                }
+                tokio::select! {
+                    _ = &mut stop => return,
+                    () = shared.closed.notified() => {}
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                }
+            }
         }
     }
 }
@@ -101,6 +128,8 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: 
 /// One connection from accept to close. Errors only end this connection.
 async fn connection(stream: TcpStream, guard: OpenGuard, shared: Arc<Shared>) {
     let _ = handle(stream, guard, &shared).await;
+    // `handle` owned the socket, so it is closed: a paused accept loop may go on.
+    shared.closed.notify_waiters();
 }
 
 /// A request head, reduced to what routing needs.

@@ -7,6 +7,10 @@
 //!
 //! One thread serves every connection: no thread per client, no blocking call anywhere. Add
 //! `--trace` to watch the loop wait and dispatch.
+//!
+//! Run it under `ulimit -n 12` and connect more clients than fit: `serve` prints one line when it
+//! runs out of file descriptors and pauses its accepts; the clients it cannot take yet wait in the
+//! backlog, and are served as others leave.
 
 use std::io;
 use std::net::TcpListener;

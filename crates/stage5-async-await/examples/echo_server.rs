@@ -8,6 +8,10 @@
 //! Put this beside stage 3's `examples/echo_server.rs`: the protocol's four callbacks become one
 //! loop of `read().await` and `write_all().await` in a task, and the connection's state lives in
 //! local variables instead of struct fields. Still one thread, still no blocking call.
+//!
+//! As with stage 3's, run it under `ulimit -n 12` and connect more clients than fit: `accept`
+//! prints one line when it runs out of file descriptors and waits; the clients it cannot take yet
+//! wait in the backlog, and are served as others leave.
 
 use std::io;
 use std::net::SocketAddr;

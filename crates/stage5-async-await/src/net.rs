@@ -9,14 +9,15 @@ use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
-use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
+use crawl::socket::{ACCEPT_BACKOFF, connect_nonblocking, finish_connect, not_yet, out_of_descriptors};
 use futures::io::{AsyncRead, AsyncWrite};
 use stage3_callbacks::event_loop::{EventLoop, Interest, Ready, Token, WeakEventLoop};
 
 use crate::executor::Executor;
+use crate::time::timeout;
 
 /// A nonblocking socket registered with the loop, and the tasks waiting on it.
 struct Registration {
@@ -105,6 +106,8 @@ pub struct TcpStream {
     registration: Registration,
     /// The socket, shared with the loop's registration.
     stream: Rc<std::net::TcpStream>,
+    /// The listener that accepted it, told when it closes (dangling for a connected stream).
+    accepted_by: Weak<Closes>,
 }
 
 impl std::fmt::Debug for TcpStream {
@@ -117,17 +120,17 @@ impl TcpStream {
     /// Connects without blocking the thread: the connect starts (`EINPROGRESS`), the task waits
     /// for writability, then the socket's error slot says how the handshake went.
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_std(connect_nonblocking(addr)?)?;
+        let stream = TcpStream::from_std(connect_nonblocking(addr)?, Weak::new())?;
         std::future::poll_fn(|cx| stream.poll_connected(cx)).await?;
         Ok(stream)
     }
 
-    /// Wraps a nonblocking std stream.
-    fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+    /// Wraps a nonblocking std stream; `accepted_by` hears when it closes.
+    fn from_std(stream: std::net::TcpStream, accepted_by: Weak<Closes>) -> io::Result<TcpStream> {
         let stream = Rc::new(stream);
         let registration =
             Executor::current(|executor| Registration::new(executor.event_loop(), Rc::clone(&stream)))?;
-        Ok(TcpStream { registration, stream })
+        Ok(TcpStream { registration, stream, accepted_by })
     }
 
     /// Ready when the connect started by [`TcpStream::connect`] is over, either way.
@@ -167,6 +170,16 @@ impl TcpStream {
     /// The std stream, for addresses and options.
     pub fn get_ref(&self) -> &std::net::TcpStream {
         &self.stream
+    }
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        // The descriptor closes just after this, with the fields; the listener's task is only
+        // woken here, and runs later.
+        if let Some(closes) = self.accepted_by.upgrade() {
+            closes.one_closed();
+        }
     }
 }
 
@@ -212,6 +225,42 @@ pub struct TcpListener {
     registration: Registration,
     /// The socket, shared with the loop's registration.
     listener: Rc<std::net::TcpListener>,
+    /// Where the connections it accepted say that they closed.
+    closes: Rc<Closes>,
+    /// Out of descriptors since the backlog was last found empty: the episode logged once.
+    short: Cell<bool>,
+}
+
+/// How a listener out of descriptors hears that one of its connections closed, freeing one.
+#[derive(Default)]
+struct Closes {
+    /// The task that last waited for a close (if it has stopped waiting, a wake is spurious).
+    waiter: RefCell<Option<Waker>>,
+    /// A connection closed since the waiter started waiting.
+    closed: Cell<bool>,
+}
+
+impl Closes {
+    /// Done when a connection accepted by this listener closes, from now on.
+    async fn next(&self) {
+        self.closed.set(false);
+        std::future::poll_fn(|cx| {
+            if self.closed.get() {
+                return Poll::Ready(());
+            }
+            *self.waiter.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// A connection closed: wakes the waiter.
+    fn one_closed(&self) {
+        self.closed.set(true);
+        if let Some(waker) = self.waiter.borrow_mut().take() {
+            waker.wake();
+        }
+    }
 }
 
 impl std::fmt::Debug for TcpListener {
@@ -228,7 +277,7 @@ impl TcpListener {
         let listener = Rc::new(listener);
         let registration =
             Executor::current(|executor| Registration::new(executor.event_loop(), Rc::clone(&listener)))?;
-        Ok(TcpListener { registration, listener })
+        Ok(TcpListener { registration, listener, closes: Rc::default(), short: Cell::new(false) })
     }
 
     /// The bound address (with the real port when bound to port 0).
@@ -237,18 +286,43 @@ impl TcpListener {
     }
 
     /// The next connection.
+    ///
+    /// Out of file descriptors, it waits, with the connection still in the backlog, until one
+    /// of its connections closes or [`ACCEPT_BACKOFF`] passes, then tries again (see
+    /// [`out_of_descriptors`]: trying at once would spin). It logs a line when the shortage starts
+    /// and one when it is over, not one per try. A connection its peer gave up on before it was
+    /// accepted is skipped.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = std::future::poll_fn(|cx| match self.listener.accept() {
-            Ok(accepted) => Poll::Ready(Ok(accepted)),
-            // Nobody is waiting to be accepted: wake me when someone is.
-            Err(e) if not_yet(&e) => {
-                self.registration.wait(cx, Interest::READ)?;
-                Poll::Pending
+        loop {
+            let accepted = std::future::poll_fn(|cx| match self.listener.accept() {
+                Ok(accepted) => Poll::Ready(Ok(accepted)),
+                // Nobody is waiting to be accepted: wake me when someone is.
+                Err(e) if not_yet(&e) => {
+                    if self.short.replace(false) {
+                        crawl::log!("accepting again: every waiting connection has been accepted");
+                    }
+                    self.registration.wait(cx, Interest::READ)?;
+                    Poll::Pending
+                }
+                Err(e) => Poll::Ready(Err(e)),
+            })
+            .await;
+            match accepted {
+                Ok((stream, peer)) => {
+                    stream.set_nonblocking(true)?;
+                    return Ok((TcpStream::from_std(stream, Rc::downgrade(&self.closes))?, peer));
+                }
+                // The peer gave up before we accepted: there is nobody to serve; take the next.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) if out_of_descriptors(&e) => {
+                    if !self.short.replace(true) {
+                        crawl::log!("out of file descriptors: pausing accepts until a connection closes");
+                    }
+                    // Elapsed or not, it is time to try again.
+                    let _ = timeout(ACCEPT_BACKOFF, self.closes.next()).await;
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => Poll::Ready(Err(e)),
-        })
-        .await?;
-        stream.set_nonblocking(true)?;
-        Ok((TcpStream::from_std(stream)?, peer))
+        }
     }
 }
