@@ -34,6 +34,7 @@ pub struct Room {
     pub tasks: usize,
 }
 
+// ANCHOR: room
 /// How many requests fit under the open-file limit for a stage with these `needs`, or `None`
 /// when the limit is unlimited or cannot be read (then nothing is lowered).
 pub fn room(needs: Needs) -> Option<Room> {
@@ -45,6 +46,7 @@ pub fn room(needs: Needs) -> Option<Room> {
     let left = usize::try_from(soft).unwrap_or(usize::MAX).saturating_sub(in_use + needs.own);
     Some(Room { limit: soft, in_use, tasks: left / needs.per_task.max(1) })
 }
+// ANCHOR_END: room
 
 /// How many descriptors this process has open: the entries of `/proc/self/fd` (Linux) or
 /// `/dev/fd`, less the one the listing itself holds open.
