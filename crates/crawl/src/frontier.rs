@@ -1,8 +1,8 @@
 //! The shared crawl state: which URLs were seen, which wait in the queue, which are done.
 //!
 //! `Frontier` is a plain single-owner type with no locking and no waiting. Each stage wraps it the
-//! way its concurrency model needs: `Arc<Mutex<Frontier>>` for threads, a plain `&mut` or
-//! `Rc<RefCell<_>>` on one thread. That difference is itself one of the lessons.
+//! way its concurrency model needs: a `Mutex<Frontier>` shared by stage 1's threads, a plain
+//! `&mut` or an `Rc<RefCell<_>>` on one thread. That difference is itself one of the lessons.
 //!
 //! ```
 //! use crawl::{Config, Fetched, Frontier, Outcome};

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | 1 | a thread asleep in `read` cannot be told anything: its socket is shut down under it, its child process killed (`unblock.rs`) |
 //! | 2 | the busy loop checks [`requested`] on every turn |
-//! | 3, 4 | [`on_interrupt`] sends `stop` to the event loop with `call_soon_threadsafe` |
+//! | 3, 4 | [`on_interrupt`] wakes the event loop with `call_soon_threadsafe`, so the crawler's loop sees the flag; stage 4 then cancels its tasks |
 //! | 5, 6 | the crawl races its work queue against the [`interrupted`] future, then aborts the workers |
 //!
 //! In every stage the crawl then returns the report of the URLs it finished; the frontier knows

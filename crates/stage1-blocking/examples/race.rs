@@ -1,7 +1,7 @@
 //! A race condition in safe Rust.
 //!
 //! ```text
-//! cargo run --release -p stage1-blocking --example race
+//! cargo run -p stage1-blocking --example race
 //! ```
 //!
 //! Four threads each add 1 to a shared counter a million times, three ways:

@@ -6,7 +6,8 @@
 //! The crawl state is a [`Frontier`], a plain type. With one thread it is simply owned; as soon as
 //! several threads share it, it lives in a `Mutex`, and a `Condvar` lets idle threads sleep until
 //! some other thread changes it. That wrapping is the whole price of sharing in this stage, and
-//! the compiler insists on it: `Frontier` is not `Sync`, so threads cannot touch it bare.
+//! the compiler insists on it: `pop` and `complete` need `&mut Frontier`, and threads that share
+//! it hold only `&`, so only a `Mutex`, which hands out exclusive access through `&`, lets them.
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, mpsc};

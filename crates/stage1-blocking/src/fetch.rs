@@ -75,7 +75,7 @@ fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
 // ANCHOR_END: fetch
 
 /// What is left of the deadline, or a timeout error when nothing is. (A zero socket timeout would
-/// mean "no timeout" to the OS, so it must never be passed on.)
+/// mean "no timeout" to the OS; std refuses to pass one on, with an `InvalidInput` error.)
 fn time_left(deadline: Instant) -> Result<Duration, FetchError> {
     match deadline.checked_duration_since(Instant::now()) {
         Some(left) if !left.is_zero() => Ok(left),

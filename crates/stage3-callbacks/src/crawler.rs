@@ -36,7 +36,8 @@ pub fn crawl(config: &Config) -> Report {
     // see `interrupt`. Dropping the loop drops the fetches in flight and closes their sockets.)
     let _wake = crate::interrupt::wake_on_interrupt(&event_loop);
     while frontier.in_flight() > 0 && !interrupt::requested() {
-        event_loop.run_once().expect("the event loop failed");
+        let work_left = event_loop.run_once().expect("the event loop failed");
+        assert!(work_left, "a fetch was lost: nothing left to call back, {} in flight", frontier.in_flight());
         for (job, fetched) in done.take() {
             frontier.complete(job, fetched);
         }

@@ -55,7 +55,7 @@ use std::time::{Duration, Instant};
 use polling::{Event, Events, Poller};
 
 pub use crate::readiness::{Interest, Ready};
-use crate::remote::{RemoteHandle, RemoteQueue, SendCallback};
+use crate::remote::{RemoteHandle, RemoteQueue, SendCallback, WeakRemoteHandle};
 use crate::trace::short_name;
 
 /// While callbacks are ready, the loop asks the kernel about I/O (a zero-timeout `epoll_wait`)
@@ -255,6 +255,12 @@ impl EventLoop {
     /// that work may still arrive.
     pub fn remote(&self) -> RemoteHandle {
         RemoteHandle::new(Arc::clone(&self.inner.poller), Arc::clone(&self.inner.remote))
+    }
+
+    /// A remote handle that does not keep `run` waiting (see [`RemoteHandle::downgrade`]), made
+    /// without a strong one, whose drop would wake the loop for nothing.
+    pub fn weak_remote(&self) -> WeakRemoteHandle {
+        WeakRemoteHandle::new(&self.inner.poller, &self.inner.remote)
     }
 
     /// A handle that does not keep the loop alive, for objects the loop itself owns (a transport

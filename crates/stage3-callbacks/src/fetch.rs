@@ -85,6 +85,7 @@ pub struct Fetch {
 
 /// Where one try has got to: a state for each step that blocked in stage 1, holding exactly what
 /// is live there.
+#[derive(Debug)]
 enum State {
     /// About to start a try (the first, or the next). No socket is open.
     Starting,

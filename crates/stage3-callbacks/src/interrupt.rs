@@ -17,7 +17,7 @@ use crate::event_loop::EventLoop;
 /// the poller ends at once and the crawler's loop sees the flag.
 pub fn wake_on_interrupt(lp: &EventLoop) -> HookGuard {
     // A weak handle: a strong one would keep the loop waiting for it after the last fetch.
-    let remote = lp.remote().downgrade();
+    let remote = lp.weak_remote();
     interrupt::on_interrupt(move || {
         // The callback does nothing: its arrival is what ends the wait. (Not `stop`: a stop left
         // pending would cut short whatever runs the loop next, such as stage 4's cancellations.)

@@ -39,9 +39,24 @@ impl RemoteQueue {
         self.handles.load(Ordering::SeqCst) > 0
     }
 
-    /// The loop is gone: refuse what is sent from now on.
+    /// The loop is gone: refuse what is sent from now on. (Set under the queue's lock, which
+    /// [`RemoteQueue::push`] checks it under, so that no callback is accepted after this.)
     pub(crate) fn close(&self) {
+        let _queue = self.queue.lock().expect("remote queue");
         self.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// Queues `callback` for the loop's next turn and wakes `poller`, unless the loop is gone.
+    fn push(&self, poller: &Poller, callback: SendCallback) -> Result<(), LoopClosed> {
+        {
+            let mut queue = self.queue.lock().expect("remote queue");
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(LoopClosed);
+            }
+            queue.push_back(callback);
+        }
+        // Wake the loop if it is sleeping in `wait`; harmless if it is not.
+        poller.notify().map_err(|_| LoopClosed)
     }
 }
 
@@ -68,17 +83,13 @@ impl RemoteHandle {
         RemoteHandle { poller, remote }
     }
 
-    /// Schedules `callback` on the loop's next turn, from any thread.
+    /// Schedules `callback` on the loop's next turn, from any thread. `Ok` means it is queued: a
+    /// loop dropped before that turn drops it unrun, as it drops everything it had scheduled.
     pub fn call_soon_threadsafe(
         &self,
         callback: impl FnOnce(&EventLoop) + Send + 'static,
     ) -> Result<(), LoopClosed> {
-        if self.remote.closed.load(Ordering::SeqCst) {
-            return Err(LoopClosed);
-        }
-        self.remote.queue.lock().expect("remote queue").push_back(Box::new(callback));
-        // Wake the loop if it is sleeping in `wait`; harmless if it is not.
-        self.poller.notify().map_err(|_| LoopClosed)
+        self.remote.push(&self.poller, Box::new(callback))
     }
 }
 
@@ -91,7 +102,8 @@ impl RemoteHandle {
     }
 }
 
-/// A [`RemoteHandle`] that does not keep the loop running (from [`RemoteHandle::downgrade`]).
+/// A [`RemoteHandle`] that does not keep the loop running (from [`RemoteHandle::downgrade`] or
+/// [`EventLoop::weak_remote`]).
 #[derive(Clone)]
 pub struct WeakRemoteHandle {
     /// To interrupt the wait, while the loop exists.
@@ -101,15 +113,21 @@ pub struct WeakRemoteHandle {
 }
 
 impl WeakRemoteHandle {
+    pub(crate) fn new(poller: &Arc<Poller>, remote: &Arc<RemoteQueue>) -> WeakRemoteHandle {
+        WeakRemoteHandle { poller: Arc::downgrade(poller), remote: Arc::downgrade(remote) }
+    }
+
     /// As [`RemoteHandle::call_soon_threadsafe`]; `LoopClosed` once the loop is gone.
     pub fn call_soon_threadsafe(
         &self,
         callback: impl FnOnce(&EventLoop) + Send + 'static,
     ) -> Result<(), LoopClosed> {
+        // Not through a temporary `RemoteHandle`: dropping it, the last one, would wake the loop
+        // a second time for nothing.
         let (Some(poller), Some(remote)) = (self.poller.upgrade(), self.remote.upgrade()) else {
             return Err(LoopClosed);
         };
-        RemoteHandle::new(poller, remote).call_soon_threadsafe(callback)
+        remote.push(&poller, Box::new(callback))
     }
 }
 

@@ -78,7 +78,7 @@ pub struct FetchOnce {
 /// is live there.
 #[derive(Debug)]
 enum State {
-    /// About to start a try (the first, or the next). No socket is open.
+    /// About to start the try. No socket is open.
     Starting,
     /// The handshake is under way on `socket`, nonblocking and not yet connected.
     Connecting { socket: Socket },
@@ -101,11 +101,13 @@ impl Coroutine for Fetch {
         loop {
             let result = match self.trying.take() {
                 None => return self.start_try(lp),
-                Some(attempt) => match attempt.future().take_result() {
-                    Some(Ok(result)) => result,
-                    // Only the deadline timer cancels a try.
-                    Some(Err(Cancelled)) | None => Err(FetchError::timeout()),
-                },
+                Some(try_task) => {
+                    match try_task.future().take_result().expect("resumed once its try is done") {
+                        Ok(result) => result,
+                        // Only the deadline timer cancels a try.
+                        Err(Cancelled) => Err(FetchError::timeout()),
+                    }
+                }
             };
             // The try is over, and its socket closed with its task; its deadline no longer matters.
             if let Some(timer) = self.timer.take() {
@@ -129,20 +131,20 @@ impl Fetch {
     fn start_try(&mut self, lp: &EventLoop) -> Step<Fetched> {
         self.tries += 1;
         let fetch_once = FetchOnce::new(self.url.clone(), Rc::clone(&self.config));
-        let attempt = Task::spawn_traced(lp, fetch_once, self.config.trace);
-        let expired = attempt.clone();
+        let try_task = Task::spawn_traced(lp, fetch_once, self.config.trace);
+        let at_deadline = try_task.clone();
         self.timer = Some(lp.call_later(self.config.timeout, move |_| {
-            expired.cancel();
+            at_deadline.cancel();
         }));
-        self.trying = Some(attempt.clone());
-        Step::Wait(Box::new(attempt))
+        self.trying = Some(try_task.clone());
+        Step::Wait(Box::new(try_task))
     }
 
     /// Cancelled while a try runs (Ctrl-C): pass the cancellation down to the try, which closes
     /// its socket. The task ignores what a cancelled coroutine returns, so any record will do.
     fn cancel(&mut self, lp: &EventLoop) -> Step<Fetched> {
-        if let Some(attempt) = self.trying.take() {
-            attempt.cancel();
+        if let Some(try_task) = self.trying.take() {
+            try_task.cancel();
         }
         if let Some(timer) = self.timer.take() {
             lp.cancel(timer);
@@ -197,7 +199,7 @@ impl FetchOnce {
                     match finish_connect(&socket) {
                         Ok(()) => {}
                         Err(e) if not_yet(&e) => {
-                            let writable = socket.writable();
+                            let writable = socket.writable()?;
                             self.state = State::Connecting { socket };
                             return Ok(Step::Wait(Box::new(writable)));
                         }
@@ -210,7 +212,7 @@ impl FetchOnce {
                     match socket.write(&request[written..]) {
                         Ok(n) => written += n,
                         Err(e) if not_yet(&e) => {
-                            let writable = socket.writable();
+                            let writable = socket.writable()?;
                             self.state = State::Sending { socket, request, written };
                             return Ok(Step::Wait(Box::new(writable)));
                         }
@@ -227,7 +229,7 @@ impl FetchOnce {
                     let n = match socket.read(&mut buffer) {
                         Ok(n) => n, // 0 means the server closed its side: the decoder decides.
                         Err(e) if not_yet(&e) => {
-                            let readable = socket.readable();
+                            let readable = socket.readable()?;
                             self.state = State::Receiving { socket, decoder };
                             return Ok(Step::Wait(Box::new(readable)));
                         }

@@ -14,8 +14,8 @@
 //! | [`task`] | `Task`: steps a coroutine each time its future is done; `cancel` |
 //! | [`net`] | stage 3's sockets, with a future for their readiness |
 //! | [`fetch`] | one URL as two coroutines: `FetchOnce` (a try: stage 3's states) and `Fetch` (tries, each a task cancelled at its deadline) |
-//! | [`crawler`] | a task per URL; a done callback starts the next |
-//! | [`interrupt`] | Ctrl-C: stop the loop, cancel every task, let them close their sockets |
+//! | [`crawler`] | a task per URL; its done callback hands the result to the crawler's loop, which starts the next |
+//! | [`interrupt`] | Ctrl-C: once the crawler's loop has stopped, cancel every task and let them close their sockets |
 //!
 //! The event loop is stage 3's, used as a dependency and unchanged: the loop still only runs
 //! callbacks; a task is a callback that resumes a coroutine.

@@ -42,27 +42,27 @@ impl Socket {
     }
 
     /// A future done once the socket is readable (bytes, EOF or an error are waiting).
-    pub fn readable(&self) -> Future<()> {
+    pub fn readable(&self) -> io::Result<Future<()>> {
         self.wait_for("readable", stage3_callbacks::net::Socket::readable)
     }
 
     /// A future done once the socket is writable (or a connect has finished).
-    pub fn writable(&self) -> Future<()> {
+    pub fn writable(&self) -> io::Result<Future<()>> {
         self.wait_for("writable", stage3_callbacks::net::Socket::writable)
     }
 
-    /// Arms the registration with `arm` and returns the future its callback will complete.
-    fn wait_for(&self, what: &str, arm: fn(&stage3_callbacks::net::Socket) -> io::Result<()>) -> Future<()> {
+    /// Arms the registration with `arm` and returns the future its callback will complete. Fails,
+    /// as stage 3's `readable()` and `writable()` do, if the socket cannot be armed.
+    fn wait_for(
+        &self,
+        what: &str,
+        arm: fn(&stage3_callbacks::net::Socket) -> io::Result<()>,
+    ) -> io::Result<Future<()>> {
         let lp = self.socket.event_loop().expect("a task steps on its loop, so the loop is alive");
         let future = Future::new(&lp, format!("{what}({:?})", self.socket));
         *self.waiter.borrow_mut() = Some(future.clone());
-        if let Err(error) = arm(&self.socket) {
-            // Cannot happen for a registered socket; if it did, waking at once surfaces the error
-            // on the next read or write instead of waiting forever.
-            crawl::log!("re-arming a socket failed: {error}");
-            let _ = future.set_result(());
-        }
-        future
+        arm(&self.socket)?;
+        Ok(future)
     }
     // ANCHOR_END: readiness
 }

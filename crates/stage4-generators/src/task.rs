@@ -191,7 +191,8 @@ impl<T: 'static> Task<T> {
     /// Requests cancellation: the coroutine is resumed with `Resume::Cancel` on the next turn,
     /// instead of when its wait completes; one whose first step has not run is dropped unrun.
     /// A task may cancel itself: the cancel lands at the wait its current step ends at. Returns
-    /// false if the task is already done; once it returns true, the task ends as [`Cancelled`].
+    /// false if the task is already done; once it returns true, the task ends as [`Cancelled`]
+    /// on its loop's next turn (a task whose loop is gone never runs again, cancelled or not).
     pub fn cancel(&self) -> bool {
         // Only `done` says the task is over: its coroutine is also out of its cell while its own
         // step runs, and a task cancelling itself must not be refused.
