@@ -30,6 +30,7 @@
 //! ```
 
 mod counters;
+mod fault_handlers;
 mod faults;
 mod pages;
 mod routes;

@@ -31,6 +31,7 @@ pub mod net;
 pub mod protocol;
 mod readiness;
 pub mod remote;
+mod server;
 mod trace;
 
 use std::ffi::OsString;

@@ -33,12 +33,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::rc::{Rc, Weak};
+use std::net::{SocketAddr, TcpStream};
+use std::rc::Rc;
 
-use crawl::socket::{ACCEPT_BACKOFF, connect_nonblocking, finish_connect, not_yet, out_of_descriptors};
+use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
 
-use crate::event_loop::{EventLoop, Interest, Ready, TimerId, Token, WeakEventLoop};
+use crate::event_loop::{EventLoop, Interest, Ready, Token, WeakEventLoop};
+
+pub use crate::server::{Server, serve};
 
 /// Bytes asked of one `read`. The buffer lives on the stack for the call, not per connection.
 const READ_CHUNK: usize = 16 * 1024;
@@ -195,7 +197,7 @@ pub fn connect<P: Protocol>(lp: &EventLoop, addr: SocketAddr, protocol: P) -> io
 // ANCHOR_END: connect
 
 /// Makes `stream` a transport for `protocol` and registers it with the loop.
-fn attach<P: Protocol>(
+pub(crate) fn attach<P: Protocol>(
     lp: &EventLoop,
     stream: TcpStream,
     protocol: P,
@@ -283,169 +285,3 @@ fn read_once<P: Protocol>(transport: &Transport, protocol: &RefCell<P>) {
     }
 }
 // ANCHOR_END: on_ready
-
-/// A listening socket whose accepted connections each get a protocol from a factory.
-#[derive(Debug)]
-pub struct Server {
-    /// The listener's registration.
-    token: Token,
-    /// The loop it is registered with.
-    event_loop: WeakEventLoop,
-    /// Where it listens (with the real port when bound to port 0).
-    local_addr: SocketAddr,
-}
-
-impl Server {
-    /// The address the server listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// Stops accepting. Connections already accepted carry on.
-    pub fn close(&self) {
-        if let Some(lp) = self.event_loop.upgrade() {
-            let _ = lp.deregister(self.token);
-        }
-    }
-}
-
-// ANCHOR: serve
-/// Accepts connections on `listener`, giving each a protocol made by `factory`.
-///
-/// Out of file descriptors, `accept` fails and the connection waits in the backlog, while the
-/// listener stays readable: re-armed at once, it would wake the loop at once, for ever. So the
-/// server leaves it disarmed until one of its connections closes or [`ACCEPT_BACKOFF`] passes
-/// (see [`out_of_descriptors`]). It logs a line when the shortage starts and one when it is over,
-/// not one per failed `accept`.
-pub fn serve<P, F>(lp: &EventLoop, listener: TcpListener, mut factory: F) -> io::Result<Server>
-where
-    P: Protocol,
-    F: FnMut() -> P + 'static,
-{
-    listener.set_nonblocking(true)?;
-    let local_addr = listener.local_addr()?;
-    let listener = Rc::new(listener);
-    let acceptor = Rc::new(Acceptor {
-        listener: Rc::clone(&listener),
-        token: Cell::new(None),
-        event_loop: lp.downgrade(),
-        paused: Cell::new(None),
-        short: Cell::new(false),
-    });
-    let accepting = Rc::clone(&acceptor);
-    let on_ready = move |lp: &EventLoop, _: Ready| {
-        // Accept everything that is waiting: each accept is cheap and the backlog may be long.
-        loop {
-            match accepting.listener.accept() {
-                Ok((stream, _peer)) => {
-                    let protocol = Served { protocol: factory(), acceptor: Rc::downgrade(&accepting) };
-                    let accepted =
-                        stream.set_nonblocking(true).and_then(|()| attach(lp, stream, protocol, true));
-                    if let Err(e) = accepted {
-                        crawl::log!("accept: {e}");
-                    }
-                }
-                // The backlog is empty: wait for the next connection.
-                Err(e) if not_yet(&e) => break accepting.caught_up(),
-                // The peer gave up before we accepted: there is nobody to serve; take the next.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
-                Err(e) => return accepting.pause(lp, &e),
-            }
-        }
-        accepting.arm(lp);
-    };
-    let registered = lp.register(listener, Interest::READ, on_ready)?;
-    acceptor.token.set(Some(registered));
-    Ok(Server { token: registered, event_loop: lp.downgrade(), local_addr })
-}
-
-/// What [`serve`]'s listener callback, its back-off timer and its connections share. The callback
-/// owns it; the timer and the connections hold it weakly, so that `Server::close` frees it.
-struct Acceptor {
-    /// The listening socket (the loop holds it too, as the registered source).
-    listener: Rc<TcpListener>,
-    /// The listener's registration, set once it is registered.
-    token: Cell<Option<Token>>,
-    /// The loop, for the timer and the connections, which have no handle of their own.
-    event_loop: WeakEventLoop,
-    /// The back-off timer while `accept` is paused; the listener is disarmed meanwhile.
-    paused: Cell<Option<TimerId>>,
-    /// Out of descriptors since the backlog was last found empty: the episode logged once.
-    short: Cell<bool>,
-}
-
-impl Acceptor {
-    /// Watches the listener for the next connection.
-    fn arm(&self, lp: &EventLoop) {
-        if let Some(token) = self.token.get() {
-            let _ = lp.modify(token, Interest::READ);
-        }
-    }
-
-    /// `accept` failed, out of descriptors or for a reason another `accept` right away would
-    /// likely meet too: leaves the listener disarmed until [`resume`](Acceptor::resume), from a
-    /// closing connection or from the timer.
-    fn pause(self: &Rc<Self>, lp: &EventLoop, error: &io::Error) {
-        if !out_of_descriptors(error) {
-            crawl::log!("accept: {error}"); // rare, and once per pause, not in a loop
-        } else if !self.short.replace(true) {
-            crawl::log!("out of file descriptors: pausing accepts until a connection closes");
-        }
-        let acceptor = Rc::downgrade(self);
-        let timer = lp.call_later(ACCEPT_BACKOFF, move |lp| {
-            if let Some(acceptor) = acceptor.upgrade() {
-                acceptor.resume(lp);
-            }
-        });
-        self.paused.set(Some(timer));
-    }
-
-    /// Ends a pause, if there is one: the listener is armed again, and `accept` tried on its
-    /// next event. Called when the timer fires and when any connection of this server closes.
-    fn resume(&self, lp: &EventLoop) {
-        if let Some(timer) = self.paused.take() {
-            lp.cancel(timer); // nothing to cancel when it is the timer that called
-            self.arm(lp);
-        }
-    }
-
-    /// The backlog has been found empty: a shortage of descriptors, if there was one, is over.
-    fn caught_up(&self) {
-        if self.short.replace(false) {
-            crawl::log!("accepting again: every waiting connection has been accepted");
-        }
-    }
-}
-
-/// A served connection's protocol, which also tells its server when the connection is gone: its
-/// descriptor is closed by then, so a server paused for want of one can accept again.
-struct Served<P> {
-    /// The protocol the factory made; every call goes to it.
-    protocol: P,
-    /// The server, weakly: a connection may outlive it.
-    acceptor: Weak<Acceptor>,
-}
-
-impl<P: Protocol> Protocol for Served<P> {
-    fn connection_made(&mut self, transport: &Transport) {
-        self.protocol.connection_made(transport);
-    }
-
-    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        self.protocol.data_received(transport, data);
-    }
-
-    fn eof_received(&mut self, transport: &Transport) {
-        self.protocol.eof_received(transport);
-    }
-
-    fn connection_lost(&mut self, error: Option<io::Error>) {
-        self.protocol.connection_lost(error);
-        if let Some(acceptor) = self.acceptor.upgrade()
-            && let Some(lp) = acceptor.event_loop.upgrade()
-        {
-            acceptor.resume(&lp);
-        }
-    }
-}
-// ANCHOR_END: serve
