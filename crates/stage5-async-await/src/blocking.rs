@@ -8,7 +8,7 @@
 //!
 //! Why not a thread per call: threads cost a stack and a kernel task each, so a pool caps them,
 //! as Python's default executor does (`min(32, cpus + 4)` threads). Why not tokio's 512: this
-//! pool is for a handful of calls made by examples and the crawler's readers, not for a server.
+//! pool is for a handful of blocking calls made by the examples, not for a server.
 //!
 //! Pool threads are started on demand and live until the end of the `run` that made them; `run`
 //! then waits for calls still running (a thread cannot be cancelled), drops calls not started,
