@@ -23,7 +23,7 @@ use common::*;
 
 /// The servers' descriptor limit: after stdio, the poller's few and the listener, a handful of
 /// connections fit.
-const LIMIT: u32 = 12;
+const LIMIT: usize = 12;
 
 /// How long an echo client keeps its connection after its line came back, and the site's
 /// latency: long enough that the servers spend most of each run out of descriptors.
@@ -35,6 +35,11 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a server prints (after its prefix, if it has one) when a shortage of descriptors starts.
 const PAUSING: &str = "out of file descriptors: pausing accepts until a connection closes";
+
+/// What it prints when the shortage is over. Once every client has left, a server must find that
+/// out within a back-off or two; this is far beyond that.
+const RESUMED: &str = "accepting again: every waiting connection has been accepted";
+const RESUMED_WITHIN: Duration = Duration::from_secs(10);
 
 /// Fewer stderr lines than this: a server prints a line when a shortage starts and one when it
 /// ends, and a run has one shortage. A server that printed each failed `accept` would print
@@ -49,6 +54,16 @@ const MAX_CPU_RATIO: f64 = 0.2;
 #[test]
 fn stage3_echo_server_pauses_its_accepts_when_out_of_descriptors() {
     serve_more_clients_than_fit(&example("callback_echo_server"), &["--port", "0"], 30, echo_client);
+}
+
+#[test]
+fn stage3_echo_server_ends_a_shortage_that_left_no_one_waiting() {
+    // Exactly as many clients as fit: the last one takes the last descriptor, and the `accept`
+    // after it fails with EMFILE although nobody is left in the backlog. When a connection closes,
+    // the server must try `accept` again to find that out: a listener only re-armed would never
+    // be woken, and the shortage would never be said to be over.
+    let fit = LIMIT - open_at_start(LIMIT) - stage3_callbacks::DESCRIPTORS.own - 1; // - 1: the listener
+    serve_more_clients_than_fit(&example("callback_echo_server"), &["--port", "0"], fit, echo_client);
 }
 
 #[test]
@@ -81,10 +96,14 @@ fn serve_more_clients_than_fit(
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the server");
-    let stderr = child.stderr.take().unwrap();
+    // Lines as they come, so that the end of the shortage can be waited for.
+    let (lines_sent, lines) = std::sync::mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
     let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        BufReader::new(stderr).read_to_string(&mut text).map(|_| text)
+        for line in stderr.lines() {
+            let _ = lines_sent.send(line?);
+        }
+        Ok::<(), std::io::Error>(())
     });
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
@@ -118,9 +137,19 @@ fn serve_more_clients_than_fit(
     let cpu = cpu_time(child.id()) - cpu_before;
     let wall = started.elapsed();
 
+    let mut seen = Vec::new();
+    let give_up = Instant::now() + RESUMED_WITHIN;
+    while !seen.iter().any(|line: &String| line.ends_with(RESUMED)) {
+        match lines.recv_timeout(give_up.saturating_duration_since(Instant::now())) {
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
-    let stderr = stderr.join().unwrap().expect("the server's stderr");
+    stderr.join().unwrap().expect("the server's stderr");
+    seen.extend(lines.try_iter());
+    let stderr = seen.iter().map(|line| format!("{line}\n")).collect::<String>();
     drain.join().unwrap().expect("the server's stdout");
     let what = server.file_name().unwrap().to_string_lossy();
     let lines = stderr.lines().count();
@@ -131,6 +160,7 @@ fn serve_more_clients_than_fit(
     assert!(ratio < MAX_CPU_RATIO, "{what} used {cpu:?} of CPU in {wall:?}: it spins");
     // Otherwise the limit was not reached, and the run proved nothing.
     assert!(stderr.contains(PAUSING), "{what} never ran out of descriptors; stderr:\n{stderr}");
+    assert!(stderr.contains(RESUMED), "{what} never said the shortage was over; stderr:\n{stderr}");
 }
 
 /// Sends a line, reads it back, holds the connection for [`HOLD`], closes.

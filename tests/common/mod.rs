@@ -97,12 +97,19 @@ pub fn crawl_command(stage: &str, site: &site::RunningSite, extra: &[&str]) -> C
     command
 }
 
-/// What a child of this test has open when it starts: stdin, stdout, stderr, and whatever is
-/// passed on to it (cargo's jobserver pipes, when cargo runs the test). Counted by a child that
-/// lists its own descriptors, less the one its listing holds.
-pub fn open_at_start() -> usize {
-    let listing = Command::new("ls").arg("/proc/self/fd").output().expect("run ls");
-    String::from_utf8_lossy(&listing.stdout).lines().count() - 1
+/// What a child of this test has open when it starts with a number below `limit` (the numbers
+/// an open-file limit of `limit` leaves room for): stdin, stdout, stderr, and whatever is passed
+/// on to it (cargo's jobserver pipes, when cargo runs the test). Counted by a child that lists
+/// its own descriptors, less the one its listing holds (which points at the folder listed).
+pub fn open_at_start(limit: usize) -> usize {
+    let listing = Command::new("ls").args(["-l", "/proc/self/fd"]).output().expect("run ls");
+    let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+    let open = listing.lines().filter_map(|line| {
+        let (name, target) = line.split_once(" -> ")?;
+        let fd: usize = name.split_whitespace().last()?.parse().ok()?;
+        (fd < limit && !target.ends_with("/fd")).then_some(fd)
+    });
+    open.count()
 }
 
 /// Runs a crawl and returns its report, asserting it exited cleanly.

@@ -42,17 +42,32 @@ pub fn room(needs: Needs) -> Option<Room> {
     if soft == RLIM_INFINITY {
         return None;
     }
-    let in_use = in_use()?;
-    let left = usize::try_from(soft).unwrap_or(usize::MAX).saturating_sub(in_use + needs.own);
+    let limit = usize::try_from(soft).unwrap_or(usize::MAX);
+    let in_use = in_use_below(limit)?;
+    let left = limit.saturating_sub(in_use + needs.own);
     Some(Room { limit: soft, in_use, tasks: left / needs.per_task.max(1) })
 }
 // ANCHOR_END: room
 
-/// How many descriptors this process has open: the entries of `/proc/self/fd` (Linux) or
-/// `/dev/fd`, less the one the listing itself holds open.
-pub fn in_use() -> Option<usize> {
-    let listing = std::fs::read_dir("/proc/self/fd").or_else(|_| std::fs::read_dir("/dev/fd")).ok()?;
-    Some(listing.count().saturating_sub(1))
+/// How many descriptors this process has open with a number below `limit`: the entries of
+/// `/proc/self/fd` (Linux) or `/dev/fd`, but for the one the listing itself holds open. The limit
+/// caps descriptor *numbers* (a new one gets the lowest free number, and fails when none below the
+/// limit is free), so a descriptor numbered above it, passed on by a shell, takes no room.
+pub fn in_use_below(limit: usize) -> Option<usize> {
+    let listing = match std::fs::read_dir("/proc/self/fd").or_else(|_| std::fs::read_dir("/dev/fd")) {
+        Ok(listing) => listing,
+        // Not even the listing could be opened: every number below the limit is taken.
+        Err(e) if e.raw_os_error() == Some(libc::EMFILE) => return Some(limit),
+        Err(_) => return None,
+    };
+    let open = listing.filter_map(|entry| {
+        let entry = entry.ok()?;
+        let fd = entry.file_name().to_str()?.parse::<usize>().ok()?;
+        // The listing's own descriptor points at the folder being listed.
+        let is_listing = std::fs::read_link(entry.path()).is_ok_and(|to| to.ends_with("fd"));
+        (fd < limit && !is_listing).then_some(fd)
+    });
+    Some(open.count())
 }
 
 #[cfg(test)]
@@ -61,10 +76,10 @@ mod tests {
 
     #[test]
     fn an_open_file_counts_as_in_use() {
-        let before = in_use().expect("this system lists its descriptors");
+        let before = in_use_below(usize::MAX).expect("this system lists its descriptors");
         let file = std::fs::File::open("Cargo.toml").unwrap();
         // Other tests' threads open files too, so only "at least one more" is certain.
-        assert!(in_use().unwrap() > before, "{before}");
+        assert!(in_use_below(usize::MAX).unwrap() > before, "{before}");
         drop(file);
     }
 

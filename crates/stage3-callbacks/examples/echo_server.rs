@@ -48,6 +48,7 @@ impl Protocol for Echo {
 // ANCHOR_END: echo
 
 fn main() -> io::Result<()> {
+    crawl::exit::quiet_on_closed_stdout(); // `| head`: a quiet exit, not a panic at the next line
     let args: Vec<String> = std::env::args().skip(1).collect();
     let port = match args.iter().position(|a| a == "--port") {
         Some(i) => args.get(i + 1).and_then(|p| p.parse().ok()).unwrap_or_else(|| {

@@ -55,6 +55,7 @@ async fn serve(addr: SocketAddr) -> io::Result<()> {
 // ANCHOR_END: echo
 
 fn main() -> io::Result<()> {
+    crawl::exit::quiet_on_closed_stdout(); // `| head`: a quiet exit, not a panic at the next line
     let args: Vec<String> = std::env::args().skip(1).collect();
     let port = match args.as_slice() {
         [] => 8888,
