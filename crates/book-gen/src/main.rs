@@ -106,9 +106,9 @@ fn regen(root: &Path) -> io::Result<()> {
         files.len()
     );
 
-    // The snapshot tests, in insta's always-update mode (`force`: a header whose command alone
-    // changed is rewritten too): each snapshot is written in place instead of failing the test,
-    // so one run updates all of them.
+    // The snapshot and example tests, in insta's force-update mode (`INSTA_UPDATE=force`, which
+    // also rewrites a header whose command alone changed): each snapshot is written in place
+    // instead of failing its test, so one run updates all of them.
     let before = snapshots(root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let status = Command::new(cargo)
