@@ -42,7 +42,7 @@ fn an_open_file_limit_with_no_room_for_a_request_is_misuse() {
     // own cannot be caught this way. A `--max-tasks` that is merely too high is lowered instead:
     // tests/descriptors.rs.)
     for run in tour::stages::ALL.iter().filter(|run| run.descriptors.own > 0) {
-        let limit = (run.descriptors.own..).find(|l| open_at_start(*l) + run.descriptors.own == *l).unwrap();
+        let limit = limit_leaving(run.descriptors.own);
         let output = Command::new("sh")
             .arg("-c")
             .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))

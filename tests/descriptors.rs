@@ -17,10 +17,7 @@ const MAX_TASKS: usize = 20;
 
 /// The open-file limit under which `run` has room for exactly `tasks` requests.
 fn limit_for(run: &StageRun, tasks: usize) -> usize {
-    // The limit counts from what is open at start, so solve for it: the descriptors open below it
-    // depend on it only through those numbered above it, which take no room.
-    let needed = run.descriptors.own + run.descriptors.per_task * tasks;
-    (needed..).find(|limit| open_at_start(*limit) + needed == *limit).expect("a limit")
+    limit_leaving(run.descriptors.own + run.descriptors.per_task * tasks)
 }
 
 /// Crawls `site` with `run` under an open-file limit of `limit`; returns the report and stderr.

@@ -112,6 +112,13 @@ pub fn open_at_start(limit: usize) -> usize {
     open.count()
 }
 
+/// The open-file limit that leaves exactly `room` descriptors free in a child of this test, over
+/// what it has open at start. (What is open below the limit depends on the limit only through
+/// descriptors numbered above it, which take no room: so it is found by trying.)
+pub fn limit_leaving(room: usize) -> usize {
+    (room..).find(|&limit| open_at_start(limit) + room == limit).expect("a limit")
+}
+
 /// Runs a crawl and returns its report, asserting it exited cleanly.
 pub fn crawl_report(stage: &str, site: &site::RunningSite, extra: &[&str]) -> String {
     let output = crawl_command(stage, site, extra).output().expect("run the stage binary");

@@ -124,11 +124,34 @@ pub fn snapshot_body_start(text: &str) -> Option<usize> {
     (first == 0).then_some(second + 1)
 }
 
+/// A whole piece of an insta snapshot's output: its body, or a command snapshot's stdout.
+struct Piece {
+    /// "body" or "stdout", for messages.
+    what: &'static str,
+    /// Its first line, from 0.
+    first: usize,
+    /// Where it ends, from 0, excluded: the file's end, or just after its last line that is not
+    /// blank when something follows it (a command's stderr).
+    end: usize,
+    /// Whether it runs to the end of the file, so that mdBook's open `:N:` takes it whole.
+    to_file_end: bool,
+}
+
+impl Piece {
+    /// The mdBook range that takes it whole: `:N:`, or `:N:M` (from 1, end included).
+    fn range(&self) -> String {
+        if self.to_file_end {
+            format!(":{}:", self.first + 1)
+        } else {
+            format!(":{}:{}", self.first + 1, self.end)
+        }
+    }
+}
+
 /// The whole piece of an insta snapshot's output that an include starting at line `start` (from
 /// 0) means: its stdout (for a command's snapshot, unless the include starts at the body), or its
-/// body. Returns what it is, its first line, and the mdBook range that takes it whole: `:N:` when
-/// it runs to the end of the file, `:N:M` when something follows it (a command's stderr).
-fn snapshot_piece(text: &str, start: usize) -> Result<(&'static str, usize, String), String> {
+/// body.
+fn snapshot_piece(text: &str, start: usize) -> Result<Piece, String> {
     let body = snapshot_body_start(text).ok_or("a snapshot without the `---` header insta writes")?;
     let lines: Vec<&str> = text.lines().collect();
     let marker = |name: &str| lines.iter().position(|line| *line == format!("----- {name} -----"));
@@ -136,12 +159,13 @@ fn snapshot_piece(text: &str, start: usize) -> Result<(&'static str, usize, Stri
         Some(stdout) if start != body => ("stdout", stdout + 1, marker("stderr").unwrap_or(lines.len())),
         _ => ("body", body, lines.len()),
     };
-    if stop == lines.len() {
-        return Ok((what, first, format!(":{}:", first + 1)));
-    }
-    // A piece ends at its last line that is not blank.
-    let last = (first..stop).rev().find(|&i| !lines[i].trim().is_empty()).map_or(first, |i| i + 1);
-    Ok((what, first, format!(":{}:{last}", first + 1)))
+    let to_file_end = stop == lines.len();
+    let end = if to_file_end {
+        stop
+    } else {
+        (first..stop).rev().find(|&i| !lines[i].trim().is_empty()).map_or(first, |i| i + 1)
+    };
+    Ok(Piece { what, first, end, to_file_end })
 }
 
 /// Whether lines `start..end` (from 0) of an insta snapshot are a whole piece of its output: all
@@ -149,18 +173,14 @@ fn snapshot_piece(text: &str, start: usize) -> Result<(&'static str, usize, Stri
 /// short. Snapshot headers change length when a test's arguments do, and outputs grow with the
 /// site; this catches an include left pointing at the old lines (`regen` rewrites it).
 fn check_snapshot_part(text: &str, start: usize, end: usize) -> Result<(), String> {
-    let (what, first, range) = snapshot_piece(text, start)?;
-    let lines = text.lines().count();
-    let fits = match range.rsplit_once(':') {
-        Some((_, "")) => end == lines,
-        Some((_, last)) => last.parse() == Ok(end),
-        None => false,
-    };
-    if start == first && fits {
+    let piece = snapshot_piece(text, start)?;
+    if start == piece.first && end == piece.end {
         return Ok(());
     }
+    let range = piece.range();
     Err(format!(
-        "the snapshot's {what} is lines {}: include it with `{range}` (`{}` rewrites it)",
+        "the snapshot's {} is lines {}: include it with `{range}` (`{}` rewrites it)",
+        piece.what,
         &range[1..],
         crate::REGEN
     ))
@@ -181,8 +201,8 @@ pub fn with_fresh_snapshot_ranges(book_src: &Path) -> Vec<(PathBuf, String)> {
             };
             let target = chapter.parent().unwrap_or(Path::new(".")).join(&include.path);
             let Ok(snapshot) = std::fs::read_to_string(&target) else { continue };
-            if let Ok((_, _, range)) = snapshot_piece(&snapshot, start.unwrap_or(0)) {
-                let directive = format!("{path}.snap{range}}}}}");
+            if let Ok(piece) = snapshot_piece(&snapshot, start.unwrap_or(0)) {
+                let directive = format!("{path}.snap{}}}}}", piece.range());
                 fresh = fresh.replacen(&include.text, &directive, 1);
             }
         }
