@@ -27,6 +27,7 @@ use crate::descriptors::{self, Needs};
 use crate::http::{Limits, RequestOptions};
 use crate::interrupt;
 use crate::report::Report;
+use crate::resolve::Resolver;
 use crate::rules::{self, Rules};
 
 /// Exit status for command-line misuse (as BSD's `EX_USAGE` convention and clap use).
@@ -85,6 +86,10 @@ pub struct CrawlArgs {
     /// Print every fetch and the detail of every error on stderr
     #[arg(short, long)]
     pub verbose: bool,
+    /// A test hook, hidden from `--help`: every lookup of a host name first sleeps this long, as
+    /// a slow DNS server would (tests cannot slow down the system's resolver).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, hide = true)]
+    pub resolver_delay: f64,
 }
 
 /// A stage's whole command line: the shared flags plus the stage's own.
@@ -132,6 +137,8 @@ pub struct Config {
     pub request: RequestOptions,
     /// Size limits handed to the HTTP decoder.
     pub limits: Limits,
+    /// How host names become addresses.
+    pub resolver: Resolver,
     /// `--trace`: the stage prints its waiting on stderr.
     pub trace: bool,
     /// What else goes to stderr.
@@ -161,6 +168,12 @@ impl Config {
                 args.timeout
             ));
         }
+        if !(args.resolver_delay.is_finite() && (0.0..=MAX_TIMEOUT_SECS).contains(&args.resolver_delay)) {
+            return Err(format!(
+                "--resolver-delay {} must be a number of seconds from 0 to a day",
+                args.resolver_delay
+            ));
+        }
         let request = RequestOptions::new(&args.user_agent)?;
         let verbosity = match (args.quiet, args.verbose) {
             (true, _) => Verbosity::Quiet,
@@ -177,6 +190,7 @@ impl Config {
             max_pages: args.max_pages,
             request,
             limits: Limits { max_body: args.max_body, ..Limits::default() },
+            resolver: Resolver::with_delay(Duration::from_secs_f64(args.resolver_delay)),
             trace: args.trace,
             verbosity,
         })

@@ -14,7 +14,7 @@
 //! | [`links`] | charset decoding and `href` extraction |
 //! | [`outcome`] | what one fetched URL turned into (page, redirect, error) |
 //! | [`interrupt`] | Ctrl-C: noticed once here, acted on by each stage in its own way |
-//! | [`resolve`] | host name to socket address (a blocking call, made on the stage's own thread) |
+//! | [`resolve`] | host to socket address: at once for an IP address, a blocking lookup for each stage to run off its thread |
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
 //! | [`descriptors`] | how many requests fit under the open-file limit, for `--max-tasks` |
 //! | [`demo`] | the one flag the asyncio notes' example programs take (`--unit-ms`, `--latency-ms`) |

@@ -1,40 +1,194 @@
-//! Turning a URL's host into a socket address.
+//! Turning a URL's host into a socket address, within the try's deadline.
 //!
-//! Name resolution (`getaddrinfo`) is a blocking call, and every stage makes it on its own thread:
-//! in stages 2 to 6 that is the loop's thread, which waits for the resolver meanwhile, and the
-//! resolver's wait is not bounded by `--timeout`. asyncio avoids the stall by running
-//! `getaddrinfo` on its default thread pool. The fixture site is addressed by IP literal, which
-//! resolves without asking anyone, so in this project's runs it never waits; a crawler of the
-//! real web would move it off the loop.
+//! An IP address needs no lookup: [`Resolver::lookup`] answers at once with
+//! [`Lookup::Known`]. A name needs the system's resolver (`getaddrinfo`), which is a *blocking*
+//! call: it may wait seconds for a DNS server, and nothing can cut it short. A stage that made it
+//! on its loop's thread would stall every other fetch meanwhile, and `--timeout` could not bound
+//! it. So a name is a [`Lookup::Blocking`], and each stage runs it off its own thread, as asyncio
+//! runs `getaddrinfo` on its default executor (`loop.getaddrinfo` is `run_in_executor`):
+//!
+//! | stage | where the lookup runs | how the try waits for it |
+//! |---|---|---|
+//! | 1 | a thread of its own ([`Background`]) | blocked in [`Background::wait`], at most until the deadline |
+//! | 2 | a thread of its own ([`Background`]) | [`Background::poll`] on every busy turn |
+//! | 3, 4 | a thread of the loop's `run_in_executor` | a callback (stage 4: a future) when it is done |
+//! | 5, 6 | `spawn_blocking`'s pool | `.await` on its handle, inside the try's `timeout` |
+//!
+//! A try whose deadline comes first gives up on the lookup; the thread finishes it unheard.
+//!
+//! Tests cannot make the system's resolver slow, so [`Resolver`] has a test hook: a hidden
+//! `--resolver-delay SECS` makes every lookup of a name sleep first, as a slow DNS server would.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::mpsc;
+use std::task::Poll;
+use std::time::Duration;
 
-use url::Url;
+use url::{Host, Url};
 
 use crate::error::{ErrorKind, FetchError};
 
-/// The first address of `url`'s host and port (80 when absent).
-pub fn socket_addr(url: &Url) -> Result<SocketAddr, FetchError> {
-    let host = url.host_str().ok_or_else(|| FetchError::new(ErrorKind::Dns, format!("{url} has no host")))?;
-    let port = url.port_or_known_default().unwrap_or(80);
-    // `[::1]` is how url spells an IPv6 host; the resolver wants it bare.
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    (host, port)
-        .to_socket_addrs()
-        .map_err(|e| FetchError::new(ErrorKind::Dns, format!("{host}: {e}")))?
-        .next()
-        .ok_or_else(|| FetchError::new(ErrorKind::Dns, format!("{host}: no address")))
+/// How the crawl looks up host names: the system's resolver, optionally slowed down for tests.
+#[derive(Clone, Debug, Default)]
+pub struct Resolver {
+    /// How long every lookup of a name sleeps before it asks the system (`--resolver-delay`, a
+    /// test hook; zero otherwise).
+    delay: Duration,
+}
+
+/// Where a URL's address will come from.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The host is an IP address: no one needs asking.
+    Known(SocketAddr),
+    /// The host is a name: [`NameLookup::run`] asks the resolver, blocking its thread.
+    Blocking(NameLookup),
+}
+
+/// A lookup of a name, not made yet. It is `Send`: it is made to be run on another thread.
+#[derive(Debug)]
+pub struct NameLookup {
+    /// The name, as the resolver wants it.
+    host: String,
+    /// The URL's port (80 when absent).
+    port: u16,
+    /// The [`Resolver`]'s test delay.
+    delay: Duration,
+}
+
+impl Resolver {
+    /// A resolver whose every lookup of a name first sleeps `delay` (zero: none).
+    pub fn with_delay(delay: Duration) -> Resolver {
+        Resolver { delay }
+    }
+
+    /// Where `url`'s address comes from: at once for an IP address, from the resolver for a name.
+    pub fn lookup(&self, url: &Url) -> Result<Lookup, FetchError> {
+        let port = url.port_or_known_default().unwrap_or(80);
+        let ip = match url.host() {
+            None => return Err(FetchError::new(ErrorKind::Dns, format!("{url} has no host"))),
+            Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+            Some(Host::Domain(name)) => {
+                return Ok(Lookup::Blocking(NameLookup { host: name.to_string(), port, delay: self.delay }));
+            }
+        };
+        Ok(Lookup::Known(SocketAddr::new(ip, port)))
+    }
+}
+
+impl NameLookup {
+    /// Asks the system's resolver (after the test delay), blocking the calling thread: the first
+    /// address it gives.
+    pub fn run(self) -> Result<SocketAddr, FetchError> {
+        std::thread::sleep(self.delay);
+        let host = self.host;
+        (host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| FetchError::new(ErrorKind::Dns, format!("{host}: {e}")))?
+            .next()
+            .ok_or_else(|| FetchError::new(ErrorKind::Dns, format!("{host}: no address")))
+    }
+}
+
+/// A lookup on a thread of its own, or one that needed none: stages 1 and 2.
+#[derive(Debug)]
+pub enum Background {
+    /// An IP address: the answer, already there.
+    Known(SocketAddr),
+    /// A name: its thread sends the answer here when it has one.
+    Running(mpsc::Receiver<Result<SocketAddr, FetchError>>),
+}
+
+impl Background {
+    /// Starts `lookup`: a thread for a name, nothing for an address. A thread the OS refuses (a
+    /// process or system limit) fails this try, with the OS's error.
+    pub fn start(lookup: Lookup) -> Result<Background, FetchError> {
+        let name = match lookup {
+            Lookup::Known(addr) => return Ok(Background::Known(addr)),
+            Lookup::Blocking(name) => name,
+        };
+        let (answer, receiver) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("resolver".into())
+            .spawn(move || {
+                let _ = answer.send(name.run()); // the try may have given up: nobody hears it
+            })
+            .map_err(|e| FetchError::from_io(&e))?;
+        Ok(Background::Running(receiver))
+    }
+
+    /// The answer if it has come, without waiting.
+    pub fn poll(&self) -> Poll<Result<SocketAddr, FetchError>> {
+        match self {
+            Background::Known(addr) => Poll::Ready(Ok(*addr)),
+            Background::Running(receiver) => match receiver.try_recv() {
+                Ok(answer) => Poll::Ready(answer),
+                Err(mpsc::TryRecvError::Empty) => Poll::Pending,
+                Err(mpsc::TryRecvError::Disconnected) => Poll::Ready(Err(lookup_thread_died())),
+            },
+        }
+    }
+
+    /// The answer, waiting for it at most `timeout`; a timeout error after that.
+    pub fn wait(self, timeout: Duration) -> Result<SocketAddr, FetchError> {
+        match self {
+            Background::Known(addr) => Ok(addr),
+            Background::Running(receiver) => match receiver.recv_timeout(timeout) {
+                Ok(answer) => answer,
+                Err(mpsc::RecvTimeoutError::Timeout) => Err(FetchError::timeout()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => Err(lookup_thread_died()),
+            },
+        }
+    }
+}
+
+/// The error for a lookup whose thread ended without an answer (it panicked).
+pub fn lookup_thread_died() -> FetchError {
+    FetchError::new(ErrorKind::Dns, "the lookup's thread ended without an answer")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
+
+    fn known(url: &str) -> SocketAddr {
+        match Resolver::default().lookup(&Url::parse(url).unwrap()).unwrap() {
+            Lookup::Known(addr) => addr,
+            Lookup::Blocking(name) => panic!("{url}: an IP address needs no lookup, got {name:?}"),
+        }
+    }
 
     #[test]
-    fn ip_literals_resolve_without_a_lookup() {
-        let v4 = Url::parse("http://127.0.0.1:8000/x").unwrap();
-        assert_eq!(socket_addr(&v4).unwrap(), "127.0.0.1:8000".parse().unwrap());
-        let v6 = Url::parse("http://[::1]/").unwrap();
-        assert_eq!(socket_addr(&v6).unwrap(), "[::1]:80".parse().unwrap());
+    fn ip_addresses_need_no_lookup() {
+        assert_eq!(known("http://127.0.0.1:8000/x"), "127.0.0.1:8000".parse().unwrap());
+        assert_eq!(known("http://[::1]/"), "[::1]:80".parse().unwrap());
+    }
+
+    #[test]
+    fn a_name_is_looked_up_by_the_system() {
+        let url = Url::parse("http://localhost:8000/").unwrap();
+        let Lookup::Blocking(name) = Resolver::default().lookup(&url).unwrap() else {
+            panic!("a name needs a lookup");
+        };
+        assert_eq!(name.run().unwrap().port(), 8000);
+    }
+
+    #[test]
+    fn a_slow_lookup_is_given_up_at_the_timeout() {
+        let resolver = Resolver::with_delay(Duration::from_secs(10));
+        let url = Url::parse("http://localhost/").unwrap();
+        let started = Instant::now();
+        let lookup = Background::start(resolver.lookup(&url).unwrap()).unwrap();
+        let error = lookup.wait(Duration::from_millis(50)).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Timeout);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited {:?} for a 10 s lookup",
+            started.elapsed()
+        );
+        let background = Background::start(resolver.lookup(&url).unwrap()).unwrap();
+        assert!(background.poll().is_pending(), "a lookup that sleeps 10 s is not done at once");
     }
 }

@@ -8,7 +8,8 @@
 //!
 //! | step | what happens |
 //! |---|---|
-//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | starting | the try's deadline is set, and the host handed to the resolver (an IP address needs none) |
+//! | resolving | the resolver, off this thread, answers with an address; a socket is opened and its connect started |
 //! | connecting | the TCP handshake goes on |
 //! | sending | the request is written |
 //! | receiving | the response is read and fed to the decoder, until it is whole |
@@ -23,6 +24,7 @@ use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
+use crawl::resolve::Background;
 use crawl::socket::interrupted;
 use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use url::Url;
@@ -49,8 +51,11 @@ pub fn fetch(url: &Url, config: &Config) -> Fetched {
 /// One try: one connection, one request, one response.
 fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     let deadline = Instant::now() + config.timeout;
-    // Starting and connecting: the thread sleeps through the TCP handshake.
-    let addr = crawl::resolve::socket_addr(url)?;
+    // Starting and resolving: the lookup runs on a thread of its own, and this one sleeps until
+    // it answers, or until the deadline.
+    let lookup = Background::start(config.resolver.lookup(url)?)?;
+    let addr = lookup.wait(time_left(deadline)?)?;
+    // Connecting: the thread sleeps through the TCP handshake.
     let mut socket = Socket::connect(addr, time_left(deadline)?, config.trace).map_err(blocking_error)?;
     // Sending: a request this small fits in the socket's buffer, so this rarely sleeps at all.
     let request = http::encode_request(url, &config.request);

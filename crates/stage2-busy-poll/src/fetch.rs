@@ -8,7 +8,8 @@
 //!
 //! | step | what happens |
 //! |---|---|
-//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | starting | the try's deadline is set, and the host handed to the resolver (an IP address needs none) |
+//! | resolving | the resolver, off this thread, answers with an address; a socket is opened and its connect started |
 //! | connecting | the TCP handshake goes on |
 //! | sending | the request is written |
 //! | receiving | the response is read and fed to the decoder, until it is whole |
@@ -27,6 +28,7 @@ use std::task::Poll;
 use std::time::Instant;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
+use crawl::resolve::Background;
 use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
 use crawl::{Config, FetchError, Fetched, TryEnd};
 use url::Url;
@@ -61,6 +63,8 @@ pub struct Fetch {
 enum State {
     /// About to start a try (the first, or the next). No socket is open.
     Starting,
+    /// The host's address is being looked up by `lookup`, off this thread.
+    Resolving { lookup: Background },
     /// The handshake is under way on `socket`, nonblocking and not yet connected.
     Connecting { socket: TcpStream },
     /// Connected: `request[written..]` is still to be written to `socket`.
@@ -105,7 +109,17 @@ impl Fetch {
                 State::Starting => {
                     self.tries += 1;
                     self.deadline = Instant::now() + config.timeout;
-                    let addr = crawl::resolve::socket_addr(url)?;
+                    let lookup = Background::start(config.resolver.lookup(url)?)?;
+                    self.state = State::Resolving { lookup };
+                }
+                State::Resolving { lookup } => {
+                    let addr = match lookup.poll() {
+                        Poll::Ready(addr) => addr?,
+                        Poll::Pending => {
+                            self.state = State::Resolving { lookup };
+                            return Ok(Poll::Pending);
+                        }
+                    };
                     let socket = connect_nonblocking(addr)?;
                     self.state = State::Connecting { socket };
                 }

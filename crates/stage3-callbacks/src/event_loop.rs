@@ -86,6 +86,10 @@ type IoCallback = Box<dyn FnMut(&EventLoop, Ready)>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Token(usize);
 
+/// Identifies a job of [`EventLoop::run_in_executor`]. Never reused within one loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JobId(u64);
+
 /// Identifies a scheduled timer: its deadline, then the order it was scheduled in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerId {
@@ -129,6 +133,11 @@ struct State {
     next_timer_seq: u64,
     /// Callbacks to run on the next turn, in the order scheduled.
     ready: VecDeque<Named<Callback>>,
+    /// The callbacks of blocking calls running on other threads, by job: each runs when its call
+    /// has returned (see `blocking.rs`). While any is here, `run` keeps going.
+    jobs: HashMap<JobId, Named<Callback>>,
+    /// The next job number to hand out.
+    next_job: u64,
     /// Set by `stop`: `run` returns after the current turn.
     stopping: bool,
 }
@@ -156,6 +165,8 @@ impl EventLoop {
             timers: BTreeMap::new(),
             next_timer_seq: 0,
             ready: VecDeque::new(),
+            jobs: HashMap::new(),
+            next_job: 0,
             stopping: false,
         };
         let remote = RemoteQueue::default();
@@ -281,7 +292,7 @@ impl EventLoop {
 
     // ANCHOR: run
     /// Runs turns until `stop` is called or nothing is left: no source registered, no callback or
-    /// timer scheduled, no remote handle alive.
+    /// timer scheduled, no blocking job pending, no remote handle alive.
     pub fn run(&self) -> io::Result<()> {
         while self.run_once()? {}
         Ok(())
@@ -308,8 +319,8 @@ impl EventLoop {
                 return Ok(false);
             }
             let remotes_alive = self.inner.remote.has_handles();
-            if state.ready.is_empty() && state.timers.is_empty() && state.sources.is_empty() && !remotes_alive
-            {
+            let idle = state.ready.is_empty() && state.timers.is_empty() && state.sources.is_empty();
+            if idle && state.jobs.is_empty() && !remotes_alive {
                 return Ok(false); // nothing can ever happen again
             }
             if !state.ready.is_empty() {
@@ -384,6 +395,29 @@ impl EventLoop {
         }
     }
 
+    /// Keeps `on_done` until the job it belongs to has returned ([`EventLoop::run_in_executor`]).
+    pub(crate) fn add_job(&self, on_done: impl FnOnce(&EventLoop) + 'static) -> JobId {
+        let name = type_name_of(&on_done);
+        let mut state = self.inner.state.borrow_mut();
+        let id = JobId(state.next_job);
+        state.next_job += 1;
+        state.jobs.insert(id, Named { name, f: Box::new(on_done) });
+        id
+    }
+
+    /// A job's call has returned (sent by its thread): run its callback, unless it was forgotten.
+    pub(crate) fn finish_job(&self, id: JobId) {
+        let Some(on_done) = self.inner.state.borrow_mut().jobs.remove(&id) else { return };
+        trace!(self, "job {} done -> {}", id.0, short_name(on_done.name));
+        (on_done.f)(self);
+    }
+
+    /// Nobody waits for this job any longer: drop its callback.
+    pub(crate) fn forget_job(&self, id: JobId) {
+        let forgotten = self.inner.state.borrow_mut().jobs.remove(&id);
+        drop(forgotten); // outside the borrow: the callback may own things whose drop uses the loop
+    }
+
     fn take_remote_callbacks(&self) {
         let sent: Vec<SendCallback> = self.inner.remote.take();
         let mut state = self.inner.state.borrow_mut();
@@ -400,6 +434,7 @@ impl fmt::Debug for EventLoop {
             .field("sources", &state.sources.len())
             .field("timers", &state.timers.len())
             .field("ready", &state.ready.len())
+            .field("jobs", &state.jobs.len())
             .finish()
     }
 }

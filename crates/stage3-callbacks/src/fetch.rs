@@ -8,7 +8,8 @@
 //!
 //! | step | what happens |
 //! |---|---|
-//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | starting | the try's deadline is set, and the host handed to the resolver (an IP address needs none) |
+//! | resolving | the resolver, off this thread, answers with an address; a socket is opened and its connect started |
 //! | connecting | the TCP handshake goes on |
 //! | sending | the request is written |
 //! | receiving | the response is read and fed to the decoder, until it is whole |
@@ -18,12 +19,14 @@
 //! far as it can without waiting. Every socket call that cannot go on yet says so ([`not_yet`]),
 //! and the fetch stays in its state: `Poll::Pending`, "ask me again". What changes is who asks
 //! again: before it says "not yet", the fetch asks the loop to call it back once its socket is
-//! ready ([`Socket::writable`], [`Socket::readable`]), and a timer calls it back at its deadline.
+//! ready ([`Socket::writable`], [`Socket::readable`]) or its name lookup is done
+//! ([`net::lookup`]), and a timer calls it back at its deadline.
 //! Those callbacks are all that keep it alive, so it must carry what they need: its config, a
 //! way to make them, and whoever waits for its result.
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::task::Poll;
 use std::time::Instant;
@@ -33,8 +36,9 @@ use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
 use crawl::{Config, FetchError, Fetched, TryEnd};
 use url::Url;
 
+use crate::blocking::Job;
 use crate::event_loop::{EventLoop, TimerId};
-use crate::net::Socket;
+use crate::net::{self, Socket};
 
 /// Bytes asked of one `read`.
 const READ_CHUNK: usize = 16 * 1024;
@@ -89,6 +93,8 @@ pub struct Fetch {
 enum State {
     /// About to start a try (the first, or the next). No socket is open.
     Starting,
+    /// The host's address is being looked up by `lookup`, off the loop's thread.
+    Resolving { lookup: Job<Result<SocketAddr, FetchError>> },
     /// The handshake is under way on `socket`, nonblocking and not yet connected.
     Connecting { socket: Socket },
     /// Connected: `request[written..]` is still to be written to `socket`.
@@ -158,7 +164,17 @@ impl Fetch {
                     self.tries += 1;
                     self.deadline = Instant::now() + config.timeout;
                     self.timer = Some(lp.call_at(self.deadline, self.waker()));
-                    let addr = crawl::resolve::socket_addr(url)?;
+                    let lookup = net::lookup(lp, config.resolver.lookup(url)?, self.waker())?;
+                    self.state = State::Resolving { lookup };
+                }
+                State::Resolving { mut lookup } => {
+                    let addr = match lookup.poll() {
+                        Poll::Ready(addr) => addr?,
+                        Poll::Pending => {
+                            self.state = State::Resolving { lookup };
+                            return Ok(Poll::Pending);
+                        }
+                    };
                     let socket = Socket::register(lp, connect_nonblocking(addr)?, self.waker())?;
                     self.state = State::Connecting { socket };
                 }

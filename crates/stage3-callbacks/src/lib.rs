@@ -15,6 +15,7 @@
 //! |---|---|
 //! | [`event_loop`] | the loop: `register`/`modify`/`deregister`, `call_soon`, `call_later`, `cancel`, `run`, `stop` |
 //! | [`remote`] | `RemoteHandle::call_soon_threadsafe`: waking the loop from another thread |
+//! | [`blocking`] | `EventLoop::run_in_executor`: a blocking call (a name lookup) on another thread, a callback when it returns |
 //! | [`net`] | a socket registered with the loop, whose readiness is a callback |
 //! | [`fetch`] | one URL: stage 2's states, polled again by readiness and deadline callbacks |
 //! | [`crawler`] | many URLs: the crawler's loop runs the event loop turn by turn, and starts fetches as others finish |
@@ -23,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 pub mod crawler;
 pub mod event_loop;
 pub mod fetch;

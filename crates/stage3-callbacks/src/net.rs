@@ -6,13 +6,33 @@
 //! crawler's `selector.register(sock.fileno(), EVENT_WRITE, connected)`, with the callback given
 //! once and the wait asked for each time (the registration is oneshot: see [`EventLoop`]).
 //! Dropping the socket deregisters it and closes the descriptor.
+//!
+//! Before a socket can connect, its host's address must be known: [`lookup`] makes a name's
+//! lookup a job on another thread, whose callback is the same kind as a socket's.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 
+use crawl::FetchError;
+use crawl::resolve::Lookup;
+
+use crate::blocking::Job;
 use crate::event_loop::{EventLoop, Interest, Token, WeakEventLoop};
+
+/// Starts `lookup`: a name is looked up on another thread, and `on_done` runs on the loop when
+/// the answer is there; an IP address is known at once, and `on_done` never runs.
+pub fn lookup(
+    lp: &EventLoop,
+    lookup: Lookup,
+    on_done: impl FnOnce(&EventLoop) + 'static,
+) -> io::Result<Job<Result<SocketAddr, FetchError>>> {
+    match lookup {
+        Lookup::Known(addr) => Ok(Job::ready(lp, Ok(addr))),
+        Lookup::Blocking(name) => lp.run_in_executor(move || name.run(), on_done),
+    }
+}
 
 /// A nonblocking TCP stream registered with the loop.
 pub struct Socket {

@@ -8,7 +8,8 @@
 //!
 //! | step | what happens |
 //! |---|---|
-//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | starting | the try's deadline is set, and the host handed to the resolver (an IP address needs none) |
+//! | resolving | the resolver, off this thread, answers with an address; a socket is opened and its connect started |
 //! | connecting | the TCP handshake goes on |
 //! | sending | the request is written |
 //! | receiving | the response is read and fed to the decoder, until it is whole |
@@ -28,6 +29,7 @@
 
 use std::io::{Read, Write};
 use std::rc::Rc;
+use std::task::Poll;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
@@ -36,7 +38,7 @@ use stage3_callbacks::event_loop::{EventLoop, TimerId};
 use url::Url;
 
 use crate::coroutine::{Coroutine, Resume, Step};
-use crate::net::Socket;
+use crate::net::{Lookup, Socket};
 use crate::task::{Cancelled, Task};
 
 /// Bytes asked of one `read`.
@@ -80,6 +82,8 @@ pub struct FetchOnce {
 enum State {
     /// About to start the try. No socket is open.
     Starting,
+    /// The host's address is being looked up by `lookup`, off the loop's thread.
+    Resolving { lookup: Lookup },
     /// The handshake is under way on `socket`, nonblocking and not yet connected.
     Connecting { socket: Socket },
     /// Connected: `request[written..]` is still to be written to `socket`.
@@ -175,6 +179,7 @@ impl Coroutine for FetchOnce {
     fn state_name(&self) -> &'static str {
         match self.state {
             State::Starting => "try:starting",
+            State::Resolving { .. } => "try:resolving",
             State::Connecting { .. } => "try:connecting",
             State::Sending { .. } => "try:sending",
             State::Receiving { .. } => "try:receiving",
@@ -191,7 +196,18 @@ impl FetchOnce {
         loop {
             match std::mem::replace(&mut self.state, State::Starting) {
                 State::Starting => {
-                    let addr = crawl::resolve::socket_addr(url)?;
+                    let lookup = Lookup::start(lp, config.resolver.lookup(url)?)?;
+                    self.state = State::Resolving { lookup };
+                }
+                State::Resolving { mut lookup } => {
+                    let addr = match lookup.poll() {
+                        Poll::Ready(addr) => addr?,
+                        Poll::Pending => {
+                            let done = lookup.done();
+                            self.state = State::Resolving { lookup };
+                            return Ok(Step::Wait(Box::new(done)));
+                        }
+                    };
                     let socket = Socket::register(lp, connect_nonblocking(addr)?)?;
                     self.state = State::Connecting { socket };
                 }

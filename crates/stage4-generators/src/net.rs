@@ -4,14 +4,20 @@
 //! that callback completes a [`Future`], and `readable()` and `writable()` return the future to
 //! wait on: the bridge from callbacks to coroutines, which can only wait on futures. Everything
 //! else (the registration, reading, writing, closing on drop) is stage 3's socket, unchanged.
+//!
+//! A name [`Lookup`] is bridged the same way: stage 3's job on another thread, whose callback
+//! completes a future.
 
 use std::cell::RefCell;
 use std::io;
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
+use std::task::Poll;
 
+use crawl::FetchError;
+use stage3_callbacks::blocking::Job;
 use stage3_callbacks::event_loop::EventLoop;
 
 use crate::future::Future;
@@ -85,5 +91,37 @@ impl DerefMut for Socket {
 impl AsFd for Socket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
+    }
+}
+
+/// A host's address being looked up, whose completion is a future.
+#[derive(Debug)]
+pub struct Lookup {
+    /// Stage 3's job; its callback completes `done`.
+    job: Job<Result<SocketAddr, FetchError>>,
+    /// Done once the job's call has returned (never, for an address known at once: nothing
+    /// waits on it then, because [`Lookup::poll`] is ready).
+    done: Future<()>,
+}
+
+impl Lookup {
+    /// Starts `lookup`: a name on another thread, an IP address at once.
+    pub fn start(lp: &EventLoop, lookup: crawl::resolve::Lookup) -> io::Result<Lookup> {
+        let done = Future::new(lp, "lookup");
+        let finish = done.clone();
+        let job = stage3_callbacks::net::lookup(lp, lookup, move |_| {
+            let _ = finish.set_result(());
+        })?;
+        Ok(Lookup { job, done })
+    }
+
+    /// The address once the lookup is over; `Pending` until then.
+    pub fn poll(&mut self) -> Poll<Result<SocketAddr, FetchError>> {
+        self.job.poll()
+    }
+
+    /// A future done once the lookup is over.
+    pub fn done(&self) -> Future<()> {
+        self.done.clone()
     }
 }

@@ -11,8 +11,11 @@
 //! pool is for a handful of blocking calls made by the examples, not for a server.
 //!
 //! Pool threads are started on demand and live until the end of the `run` that made them; `run`
-//! then waits for calls still running (a thread cannot be cancelled), drops calls not started,
-//! and joins every thread, so no thread outlives `run`. A thread the OS refuses to start (a
+//! then drops the calls not started and joins every idle thread. A thread still in a call is left
+//! to finish it and exit on its own: a thread cannot be cancelled, and waiting for it would let
+//! one hung call (a name lookup whose DNS server never answers) hang the program after its work
+//! is done. (tokio's `Runtime::shutdown_background` makes the same choice; a plain drop of a
+//! tokio runtime waits.) Such a thread takes no further call, and nobody reads its result. A thread the OS refuses to start (a
 //! process or system limit) is done without: the calls wait for the threads there are, and with
 //! none at all a call fails at once (`JoinError::NoThread`) rather than waiting forever.
 
@@ -62,6 +65,9 @@ struct State {
     /// Threads waiting on `work`. A new job wakes one of them if there are at least as many
     /// idle threads as queued jobs; otherwise it starts a thread (up to the maximum).
     idle: usize,
+    /// Which threads are in a call now, by the index of their handle in `BlockingPool::threads`:
+    /// [`BlockingPool::shut_down`] joins only the others.
+    busy: Vec<bool>,
     /// Set once, at the end of `run`: threads finish their current call and exit.
     shutting_down: bool,
 }
@@ -87,17 +93,25 @@ impl BlockingPool {
         }
         drop(state);
         let shared = Arc::clone(&self.shared);
-        let name = format!("blocking-pool-{}", threads.len() + 1);
-        match thread::Builder::new().name(name).spawn(move || shared.work_until_shut_down()) {
+        let index = threads.len();
+        let name = format!("blocking-pool-{}", index + 1);
+        self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).busy.push(false);
+        match thread::Builder::new().name(name).spawn(move || shared.work_until_shut_down(index)) {
             Ok(thread) => threads.push(thread),
             // A process or system limit: the pool goes on with the threads it has (an idle one
             // is woken; if none is idle, the first to finish its call takes this one).
-            Err(_) if !threads.is_empty() => self.shared.work.notify_one(),
+            Err(_) if !threads.is_empty() => {
+                self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).busy.pop();
+                self.shared.work.notify_one();
+            }
             Err(e) => {
                 // No thread to take it: the job just queued is still the last (no other thread
                 // touches the queue). Dropped outside the lock, as in `shut_down`: `f` may own
                 // anything.
-                let job = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).jobs.pop_back();
+                let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+                state.busy.pop();
+                let job = state.jobs.pop_back();
+                drop(state);
                 drop(job);
                 return Err(e);
             }
@@ -105,32 +119,43 @@ impl BlockingPool {
         Ok(())
     }
 
-    /// Drops the calls not started, waits for the running ones and joins every thread.
+    /// Drops the calls not started and joins every thread not in a call; a thread in a call is
+    /// left to end it (see the module's docs).
     pub(crate) fn shut_down(&self) {
         let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.shutting_down = true;
         let not_started = std::mem::take(&mut state.jobs);
+        // Read under the lock that `shutting_down` was set under: a thread not busy now never
+        // starts another call.
+        let busy = std::mem::take(&mut state.busy);
         drop(state);
         drop(not_started); // their result senders close: the awaiting tasks see a cancellation
         self.shared.work.notify_all();
-        for thread in self.threads.take() {
-            let _ = thread.join(); // a call's panic was caught inside the job: this cannot fail
+        for (thread, busy) in self.threads.take().into_iter().zip(busy) {
+            if !busy {
+                let _ = thread.join(); // a call's panic was caught inside the job: this cannot fail
+            } // else detached: it exits when its call returns
         }
     }
 }
 
 impl Shared {
     /// A pool thread's life: take a job, run it without the lock, repeat; sleep when there is none.
-    fn work_until_shut_down(&self) {
+    /// `index` is the thread's place in `State::busy`.
+    fn work_until_shut_down(&self, index: usize) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if state.shutting_down {
                 return;
             }
             if let Some(job) = state.jobs.pop_front() {
+                state.busy[index] = true;
                 drop(state);
                 job();
                 state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(busy) = state.busy.get_mut(index) {
+                    *busy = false; // (gone once the pool has shut down)
+                }
                 continue;
             }
             state.idle += 1;

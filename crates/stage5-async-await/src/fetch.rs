@@ -8,7 +8,8 @@
 //!
 //! | step | what happens |
 //! |---|---|
-//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | starting | the try's deadline is set, and the host handed to the resolver (an IP address needs none) |
+//! | resolving | the resolver, off this thread, answers with an address; a socket is opened and its connect started |
 //! | connecting | the TCP handshake goes on |
 //! | sending | the request is written |
 //! | receiving | the response is read and fed to the decoder, until it is whole |
@@ -18,11 +19,15 @@
 //! hand-written coroutine. The compiler now writes that coroutine (an `async fn` is a state
 //! machine with a `poll` method), and stage 5's executor runs many of them on one thread.
 
+use std::net::SocketAddr;
+
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::{Config, FetchError, Fetched, TryEnd};
+use crawl::resolve::Lookup;
+use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use futures::io::AsyncWriteExt;
 use url::Url;
 
+use crate::executor::spawn_blocking;
 use crate::net::TcpStream;
 use crate::read_buffer::ReadBuffer;
 use crate::time::timeout;
@@ -51,7 +56,7 @@ pub async fn fetch(url: &Url, config: &Config) -> Fetched {
 
 /// One try: one connection, one request, one response.
 async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
-    let addr = crawl::resolve::socket_addr(url)?;
+    let addr = resolve(config.resolver.lookup(url)?).await?;
     let mut socket = TcpStream::connect(addr).await?;
     socket.write_all(&http::encode_request(url, &config.request)).await?;
     let mut decoder = ResponseDecoder::new(config.limits);
@@ -65,3 +70,17 @@ async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> 
     }
 }
 // ANCHOR_END: fetch
+
+/// The address of `lookup`: an IP address at once; a name from the resolver, on a thread of
+/// `spawn_blocking`'s pool, so that the loop goes on meanwhile (asyncio's `loop.getaddrinfo`).
+/// When the try's time runs out first, this future is dropped with it, and the thread's answer
+/// is dropped unread.
+async fn resolve(lookup: Lookup) -> Result<SocketAddr, FetchError> {
+    match lookup {
+        Lookup::Known(addr) => Ok(addr),
+        Lookup::Blocking(name) => match spawn_blocking(move || name.run()).await {
+            Ok(answer) => answer,
+            Err(e) => Err(FetchError::new(ErrorKind::Io, format!("the lookup did not run: {e}"))),
+        },
+    }
+}

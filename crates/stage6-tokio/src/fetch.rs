@@ -8,21 +8,27 @@
 //!
 //! | step | what happens |
 //! |---|---|
-//! | starting | the host's address is looked up, a socket opened and its connect started |
+//! | starting | the try's deadline is set, and the host handed to the resolver (an IP address needs none) |
+//! | resolving | the resolver, off this thread, answers with an address; a socket is opened and its connect started |
 //! | connecting | the TCP handshake goes on |
 //! | sending | the request is written |
 //! | receiving | the response is read and fed to the decoder, until it is whole |
 //!
-//! Put this beside stage 5's `fetch.rs`: only the `use` lines differ. The function needs two
-//! things of a runtime, a `TcpStream` whose reads and writes are futures and a `timeout` that
-//! drops the future it bounds; stage 5 built them itself (`net.rs`, `time.rs`), tokio ships them.
+//! Put this beside stage 5's `fetch.rs`: only the `use` lines differ. The functions need three
+//! things of a runtime: a `TcpStream` whose reads and writes are futures, a `timeout` that drops
+//! the future it bounds, and `spawn_blocking`, threads for the blocking name lookup. Stage 5
+//! built them itself (`net.rs`, `time.rs`, `blocking.rs`); tokio ships them.
 //! Under the `.await`s the idea is stage 5's: a nonblocking socket registered with epoll, a waker
 //! kept until the socket is ready, a deadline kept in the loop's timers rather than in a thread.
 
+use std::net::SocketAddr;
+
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::{Config, FetchError, Fetched, TryEnd};
+use crawl::resolve::Lookup;
+use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio::task::spawn_blocking;
 use tokio::time::timeout;
 use url::Url;
 
@@ -52,7 +58,7 @@ pub async fn fetch(url: &Url, config: &Config) -> Fetched {
 
 /// One try: one connection, one request, one response.
 async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
-    let addr = crawl::resolve::socket_addr(url)?;
+    let addr = resolve(config.resolver.lookup(url)?).await?;
     let mut socket = TcpStream::connect(addr).await?;
     socket.write_all(&http::encode_request(url, &config.request)).await?;
     let mut decoder = ResponseDecoder::new(config.limits);
@@ -66,3 +72,17 @@ async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> 
     }
 }
 // ANCHOR_END: fetch
+
+/// The address of `lookup`: an IP address at once; a name from the resolver, on a thread of
+/// `spawn_blocking`'s pool, so that the loop goes on meanwhile (asyncio's `loop.getaddrinfo`).
+/// When the try's time runs out first, this future is dropped with it, and the thread's answer
+/// is dropped unread.
+async fn resolve(lookup: Lookup) -> Result<SocketAddr, FetchError> {
+    match lookup {
+        Lookup::Known(addr) => Ok(addr),
+        Lookup::Blocking(name) => match spawn_blocking(move || name.run()).await {
+            Ok(answer) => answer,
+            Err(e) => Err(FetchError::new(ErrorKind::Io, format!("the lookup did not run: {e}"))),
+        },
+    }
+}

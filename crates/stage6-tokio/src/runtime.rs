@@ -40,6 +40,9 @@ pub fn run_traced<F: Future>(future: F, trace: bool) -> F::Output {
     let tasks = LocalSet::new();
     let output = tasks.block_on(&runtime, future);
     drop(tasks); // the tasks left are dropped here, while the runtime they registered with lives
+    // Not a plain drop, which would wait for every `spawn_blocking` call still running, such as
+    // a name lookup that a timeout gave up on: those threads are left to end on their own.
+    runtime.shutdown_background();
     output
 }
 // ANCHOR_END: run
