@@ -26,6 +26,24 @@ fn race_loses_updates_only_without_an_atomic_update() {
 }
 
 #[test]
+fn async_race_loses_updates_only_across_an_await() {
+    let output = Command::new(example("async_race")).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    // One thread, run in order: the counts are the same on every run, so they are the snapshot.
+    insta::assert_snapshot!("stage5_async_race", stdout);
+    let lost = |how: &str| -> u64 {
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(how)).expect("a line per way");
+        line.split('(').nth(1).and_then(|rest| rest.split_whitespace().next()?.parse().ok()).expect("a count")
+    };
+    assert!(
+        lost("read, await, write") > 0,
+        "an update read before an await and written after it is lost:\n{stdout}"
+    );
+    assert_eq!((lost("no await inside"), lost("async mutex")), (0, 0), "{stdout}");
+}
+
+#[test]
 fn download_pool_is_several_times_faster_with_five_threads() {
     let mut command = Command::new(example("download_pool"));
     command.args(["--latency-ms", "60"]);
@@ -264,6 +282,7 @@ fn stage5_download_sequential_pool_and_tasks() {
 /// they print).
 const QUICK_EXAMPLES: &[(&str, &[&str])] = &[
     ("race", &[]),
+    ("async_race", &[]),
     ("download_pool", &["--latency-ms", "10"]),
     ("timers", &["--unit-ms", "10"]),
     ("generator_workers", &["--unit-ms", "10"]),
