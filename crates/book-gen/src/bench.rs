@@ -3,7 +3,7 @@
 //! anchors, tokio's current-thread runtime and smol's `LocalExecutor`.
 //!
 //! [`collect`] runs [`COMMAND`] in the same `book-gen data` run as the tour and the lab, then reads
-//! criterion's estimate of each benchmark's mean from
+//! criterion's typical time of one iteration of each benchmark (see [`parse_estimate`]) from
 //! `target/criterion/GROUP/BENCH/new/estimates.json`, refusing any file that run did not write.
 //! The estimates are kept in `book/src/data/lab.json` beside the lab's figures (same date, commit
 //! and machine); [`generate`] draws `bench-runtime.md` and `bench-echo.md` from them.
@@ -45,14 +45,16 @@ pub const ECHO_BENCH: &str = "echo_1KiB/{}";
 const STAGE5: (&str, &str) = ("stage5", "stage5-tasks");
 const ANCHORS: [&str; 2] = ["tokio", "smol"];
 
-/// Criterion's estimate of one benchmark's mean time per iteration.
+/// Criterion's typical time of one iteration of one benchmark.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// Criterion's id: `GROUP/FUNCTION[/PARAMETER]`, also its folder under `target/criterion`.
     pub id: String,
-    /// The mean's point estimate, in nanoseconds.
-    pub mean_ns: f64,
-    /// The lower bound of the mean's confidence interval (95 % by default), in nanoseconds.
+    /// Which of criterion's statistics this is: `slope` or `mean`.
+    pub statistic: String,
+    /// Its point estimate, in nanoseconds.
+    pub ns: f64,
+    /// The lower bound of its confidence interval (95 % by default), in nanoseconds.
     pub lower_ns: f64,
     /// Its upper bound.
     pub upper_ns: f64,
@@ -116,25 +118,33 @@ fn read_estimate(criterion: &Path, id: &str, since: SystemTime) -> io::Result<Es
     parse_estimate(id, &text).map_err(|e| named(&e))
 }
 
-/// Criterion's `estimates.json` for benchmark `id`: its `mean`.
+/// Criterion's `estimates.json` for benchmark `id`: its typical time of one iteration, the
+/// figure `cargo bench` prints in the middle of its `time:` line. That is the `slope` of the
+/// linear fit of time against iterations when criterion sampled linearly (less swayed by a few
+/// slow samples than the mean), else the `mean`.
 pub fn parse_estimate(id: &str, text: &str) -> Result<Estimate, String> {
     let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let mean = &json["mean"];
+    let statistic = if json["slope"].is_object() { "slope" } else { "mean" };
+    let typical = &json[statistic];
     let number = |value: &serde_json::Value, what: &str| {
-        value.as_f64().filter(|n| n.is_finite() && *n > 0.0).ok_or_else(|| format!("no positive {what}"))
+        value
+            .as_f64()
+            .filter(|n| n.is_finite() && *n > 0.0)
+            .ok_or_else(|| format!("no positive {statistic} {what}"))
     };
     Ok(Estimate {
         id: id.to_string(),
-        mean_ns: number(&mean["point_estimate"], "mean.point_estimate")?,
-        lower_ns: number(&mean["confidence_interval"]["lower_bound"], "mean's lower bound")?,
-        upper_ns: number(&mean["confidence_interval"]["upper_bound"], "mean's upper bound")?,
+        statistic: statistic.to_string(),
+        ns: number(&typical["point_estimate"], "point_estimate")?,
+        lower_ns: number(&typical["confidence_interval"]["lower_bound"], "lower_bound")?,
+        upper_ns: number(&typical["confidence_interval"]["upper_bound"], "upper_bound")?,
     })
 }
 
 impl LabData {
-    /// The mean time per iteration of benchmark `id`, in nanoseconds.
+    /// The typical time of one iteration of benchmark `id`, in nanoseconds.
     pub fn bench_ns(&self, id: &str) -> Option<f64> {
-        self.benches.result.iter().find(|e| e.id == id).map(|e| e.mean_ns)
+        self.benches.result.iter().find(|e| e.id == id).map(|e| e.ns)
     }
 }
 
@@ -162,8 +172,9 @@ fn ratio(stage5: Option<f64>, anchor: Option<f64>) -> String {
 /// What every bench table says under it: where the figures come from, and what a `ratio` is.
 fn caption(lab: &LabData, ratio: &str) -> String {
     format!(
-        "Each time is criterion's estimate of the mean time of one iteration (`mean` in \
-         `target/criterion/GROUP/BENCH/new/estimates.json`); {ratio}.\n\n{}",
+        "Each time is criterion's typical time of one iteration, the middle figure `cargo bench` \
+         prints (the `slope` in `target/criterion/GROUP/BENCH/new/estimates.json`, or the `mean` \
+         where criterion has no slope); {ratio}.\n\n{}",
         lab.caption(&[&lab.benches.command])
     )
 }
@@ -223,8 +234,8 @@ pub(crate) mod tests {
         let result = ids()
             .into_iter()
             .map(|id| {
-                let mean_ns = if id.contains("/stage5") { ns / 2.0 } else { ns };
-                Estimate { id, mean_ns, lower_ns: mean_ns * 0.9, upper_ns: mean_ns * 1.1 }
+                let ns = if id.contains("/stage5") { ns / 2.0 } else { ns };
+                Estimate { id, statistic: "slope".into(), ns, lower_ns: ns * 0.9, upper_ns: ns * 1.1 }
             })
             .collect();
         Measured { command: COMMAND.to_string(), result }
@@ -240,13 +251,35 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn an_estimate_is_its_mean() {
-        let text = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":90.5,
-            "upper_bound":110.25},"point_estimate":100.0,"standard_error":5.0},"median":null}"#;
-        let estimate = parse_estimate("ping_pong/smol", text).unwrap();
-        assert_eq!((estimate.mean_ns, estimate.lower_ns, estimate.upper_ns), (100.0, 90.5, 110.25));
+    fn an_estimate_is_its_slope_or_else_its_mean() {
+        let mean = r#"{"confidence_interval":{"confidence_level":0.95,"lower_bound":90.5,
+            "upper_bound":110.25},"point_estimate":100.0,"standard_error":5.0}"#;
+        let slope = mean.replace("90.5", "80.5").replace("100.0", "95.0");
+        let flat = format!(r#"{{"mean":{mean},"median":{mean},"slope":null}}"#);
+        let estimate = parse_estimate("ping_pong/smol", &flat).unwrap();
+        assert_eq!((estimate.ns, estimate.lower_ns, estimate.upper_ns), (100.0, 90.5, 110.25));
+        assert_eq!(estimate.statistic, "mean");
+        let linear = format!(r#"{{"mean":{mean},"median":{mean},"slope":{slope}}}"#);
+        let estimate = parse_estimate("ping_pong/smol", &linear).unwrap();
+        assert_eq!((estimate.ns, estimate.lower_ns, estimate.statistic.as_str()), (95.0, 80.5, "slope"));
         assert!(parse_estimate("x", r#"{"mean":{"point_estimate":0.0}}"#).is_err());
         assert!(parse_estimate("x", "not json").is_err());
+    }
+
+    #[test]
+    fn an_estimate_older_than_the_run_is_refused() {
+        let criterion = std::env::temp_dir().join(format!("book-gen-bench-{}", std::process::id()));
+        let folder = criterion.join("ping_pong/smol/new");
+        std::fs::create_dir_all(&folder).unwrap();
+        let text = r#"{"mean":{"confidence_interval":{"lower_bound":9.0,"upper_bound":11.0},"point_estimate":10.0}}"#;
+        std::fs::write(folder.join("estimates.json"), text).unwrap();
+        let long_ago = SystemTime::UNIX_EPOCH;
+        assert_eq!(read_estimate(&criterion, "ping_pong/smol", long_ago).unwrap().ns, 10.0);
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
+        let refused = read_estimate(&criterion, "ping_pong/smol", later).unwrap_err().to_string();
+        assert!(refused.contains("not written by this run"), "{refused}");
+        assert!(read_estimate(&criterion, "ping_pong/tokio", long_ago).is_err(), "no such file");
+        std::fs::remove_dir_all(&criterion).unwrap();
     }
 
     #[test]
