@@ -1,11 +1,13 @@
-//! One 1 KiB round trip over loopback, against four echo servers.
+//! One 1 KiB round trip over loopback, against five echo servers.
 //!
 //! ```text
 //! cargo bench --bench echo
 //! ```
 //!
 //! The client is the same blocking socket each time; the servers differ: stage 3's protocol
-//! (callbacks), stage 5's tasks, tokio's current-thread runtime, and a thread per connection.
+//! (callbacks), stage 5's tasks, tokio's current-thread runtime, smol's single-threaded executor
+//! (`async-executor`'s `LocalExecutor` with `async-io`'s `Async` sockets), and a thread per
+//! connection.
 //! Each server runs on a thread of its own and is shut down after its benchmark.
 
 use std::io::{Read, Write};
@@ -15,6 +17,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use crawl::socket::{ACCEPT_BACKOFF, out_of_descriptors};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const MESSAGE: usize = 1024;
@@ -119,6 +122,41 @@ fn tokio_server() -> Server {
     Server { addr, stop: Box::new(stop) }
 }
 
+fn smol_server() -> Server {
+    use async_executor::LocalExecutor;
+    use async_io::Async;
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    let (ready, addr) = mpsc::channel();
+    let (stop_sender, stop_receiver) = futures::channel::oneshot::channel::<()>();
+    let thread = thread::spawn(move || {
+        let ex = LocalExecutor::new();
+        async_io::block_on(ex.run(async {
+            let listener = Async::<TcpListener>::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+            ready.send(listener.get_ref().local_addr().unwrap()).unwrap();
+            let accept = async {
+                while let Ok((mut stream, _)) = listener.accept().await {
+                    ex.spawn(async move {
+                        let mut buffer = vec![0; 16 * 1024];
+                        while let Ok(n @ 1..) = stream.read(&mut buffer).await {
+                            if stream.write_all(&buffer[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .detach();
+                }
+            };
+            futures::future::select(Box::pin(accept), stop_receiver).await;
+        }));
+    });
+    let addr = addr.recv().unwrap();
+    let stop = move || {
+        stop_sender.send(()).unwrap();
+        thread.join().unwrap();
+    };
+    Server { addr, stop: Box::new(stop) }
+}
+
 fn thread_per_connection_server() -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -126,11 +164,27 @@ fn thread_per_connection_server() -> Server {
     let stop_flag = Arc::clone(&stopping);
     let thread = thread::spawn(move || {
         let mut connections = Vec::new();
+        let mut short = false; // out of file descriptors since the last accept that worked
         for stream in listener.incoming() {
             if stop_flag.load(Ordering::SeqCst) {
                 break; // the connection that woke `accept` was the stop signal
             }
-            let Ok(mut stream) = stream else { continue };
+            let mut stream = match stream {
+                Ok(stream) => {
+                    short = false;
+                    stream
+                }
+                // Accepting again at once would fail again at once: a spin, not a wait. The
+                // connection waits in the backlog; sleep until a descriptor may be free.
+                Err(e) if out_of_descriptors(&e) => {
+                    if !std::mem::replace(&mut short, true) {
+                        crawl::log!("echo bench: out of file descriptors: pausing accepts");
+                    }
+                    thread::sleep(ACCEPT_BACKOFF);
+                    continue;
+                }
+                Err(_) => continue,
+            };
             connections.push(thread::spawn(move || {
                 let mut buffer = vec![0; 16 * 1024];
                 while let Ok(n @ 1..) = stream.read(&mut buffer) {
@@ -156,10 +210,11 @@ fn thread_per_connection_server() -> Server {
 type StartServer = fn() -> Server;
 
 fn echo(c: &mut Criterion) {
-    let servers: [(&str, StartServer); 4] = [
+    let servers: [(&str, StartServer); 5] = [
         ("stage3-protocol", stage3_server),
         ("stage5-tasks", stage5_server),
         ("tokio", tokio_server),
+        ("smol", smol_server),
         ("thread-per-connection", thread_per_connection_server),
     ];
     let mut group = c.benchmark_group("echo_1KiB");

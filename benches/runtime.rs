@@ -6,7 +6,9 @@
 //! ```
 //!
 //! Each benchmark measures the same work on stage 3 (callbacks with `call_soon`), stage 4
-//! (hand-built `Task`s), stage 5 (our executor) and tokio's current-thread runtime. The timed
+//! (hand-built `Task`s), stage 5 (our executor), tokio's current-thread runtime and smol's
+//! single-threaded executor (`async-executor`'s `LocalExecutor` under `async-io`'s `block_on`),
+//! the two anchors stage 5 is held against, in the same group so one run compares them. The timed
 //! part runs inside one already running loop (criterion's `iter_custom`), so what is measured
 //! is the scheduler, not the creation of an epoll instance.
 
@@ -341,6 +343,46 @@ mod tokio_rt {
     }
 }
 
+mod smol_rt {
+    use super::*;
+    use async_executor::LocalExecutor;
+
+    pub fn spawn_join(iters: u64, n: usize) -> Duration {
+        let ex = LocalExecutor::new();
+        async_io::block_on(ex.run(async {
+            let started = Instant::now();
+            for _ in 0..iters {
+                let handles: Vec<_> = (0..n).map(|_| ex.spawn(async {})).collect();
+                for handle in handles {
+                    handle.await;
+                }
+            }
+            started.elapsed()
+        }))
+    }
+
+    pub fn ping_pong(iters: u64) -> Duration {
+        let ex = LocalExecutor::new();
+        async_io::block_on(ex.run(async {
+            let started = Instant::now();
+            let yielder = || async move {
+                for _ in 0..iters {
+                    futures_lite::future::yield_now().await;
+                }
+            };
+            let (a, b) = (ex.spawn(yielder()), ex.spawn(yielder()));
+            a.await;
+            b.await;
+            started.elapsed()
+        }))
+    }
+
+    pub fn wake_round_trip(iters: u64) -> Duration {
+        let ex = LocalExecutor::new();
+        async_io::block_on(ex.run(channel_round_trips(iters, |echo| ex.spawn(echo))))
+    }
+}
+
 fn spawn_join(c: &mut Criterion) {
     let mut group = c.benchmark_group("spawn_join");
     for n in [1usize, 1000] {
@@ -357,6 +399,9 @@ fn spawn_join(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("tokio", n), |b| {
             b.iter_custom(|iters| tokio_rt::spawn_join(iters, n))
         });
+        group.bench_function(BenchmarkId::new("smol", n), |b| {
+            b.iter_custom(|iters| smol_rt::spawn_join(iters, n))
+        });
     }
     group.finish();
 }
@@ -368,6 +413,7 @@ fn ping_pong(c: &mut Criterion) {
     group.bench_function("stage4-task", |b| b.iter_custom(stage4::ping_pong));
     group.bench_function("stage5", |b| b.iter_custom(stage5::ping_pong));
     group.bench_function("tokio", |b| b.iter_custom(tokio_rt::ping_pong));
+    group.bench_function("smol", |b| b.iter_custom(smol_rt::ping_pong));
     group.finish();
 }
 
@@ -377,6 +423,7 @@ fn wake_round_trip(c: &mut Criterion) {
     group.bench_function("stage4-task", |b| b.iter_custom(stage4::wake_round_trip));
     group.bench_function("stage5", |b| b.iter_custom(stage5::wake_round_trip));
     group.bench_function("tokio", |b| b.iter_custom(tokio_rt::wake_round_trip));
+    group.bench_function("smol", |b| b.iter_custom(smol_rt::wake_round_trip));
     group.finish();
 }
 

@@ -52,7 +52,7 @@ fn a_pending_task_is_small_and_a_parked_thread_is_not() {
     // Memory is not timing: the claim's budget (at most 256 bytes a pending task) is asserted as
     // it is.
     assert!(bytes("stage5-task") <= 256.0, "a pending stage-5 task: {rows}");
-    for kind in ["stage4-task", "tokio-task"] {
+    for kind in ["stage4-task", "tokio-task", "smol-task"] {
         assert!(bytes(kind) > 0.0 && bytes(kind) < 1024.0, "{kind}: {rows}");
     }
     assert!(bytes("os-thread") > 4.0 * bytes("stage5-task"), "{rows}");

@@ -1,7 +1,9 @@
-//! The lab's measurements: the tour's `switch`, `memory` and `c10k` subcommands, run once each.
+//! The lab's measurements: the tour's `switch`, `memory` and `c10k` subcommands, run once each,
+//! and the criterion benches the book shows ([`crate::bench`]).
 //!
 //! [`collect`] runs the release tour with [`SWITCH_ARGS`], [`MEMORY_ARGS`] and [`C10K_ARGS`] and
-//! keeps what each printed, with the command that printed it, in a [`LabData`] that shares the
+//! keeps what each printed, with the command that printed it, then the benches' estimates, in a
+//! [`LabData`] that shares the
 //! tour run's date, commit and machine (it is measured by the same `book-gen data`, right after
 //! the tour). `book/src/data/lab.json` is that value; [`crate::lab_render`] draws the lab's
 //! tables and charts from it.
@@ -29,7 +31,7 @@ pub const C10K_CONNECTIONS: usize = 10_000;
 /// Ten thousand connections, on one thread and on a thread each.
 pub const C10K_ARGS: &[&str] = &["c10k", "--connections", "10000", "--json"];
 
-/// The lab's three measurements and where they ran.
+/// The lab's three measurements, the benches, and where they ran.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabData {
     /// What wrote this file.
@@ -46,6 +48,8 @@ pub struct LabData {
     pub memory: Measured<Vec<MemoryCost>>,
     /// `tour c10k --connections 10000 --json`.
     pub c10k: Measured<Vec<C10kRow>>,
+    /// `cargo bench --bench runtime --bench echo`: criterion's estimates.
+    pub benches: Measured<Vec<crate::bench::Estimate>>,
 }
 
 /// What one command printed, and the command, as typed in the repository's root.
@@ -69,9 +73,9 @@ impl LabData {
         self.c10k.result.iter().find(|row| row.stage == stage)
     }
 
-    /// The three commands, in the order they ran.
-    pub fn commands(&self) -> [&str; 3] {
-        [&self.switch.command, &self.memory.command, &self.c10k.command]
+    /// The four commands, in the order they ran.
+    pub fn commands(&self) -> [&str; 4] {
+        [&self.switch.command, &self.memory.command, &self.c10k.command, &self.benches.command]
     }
 
     /// The caption under what `commands` measured.
@@ -90,7 +94,7 @@ impl LabData {
 }
 
 /// Runs the three lab commands of the release tour in `root` (about half a minute, most of it
-/// the C10K run), recorded as measured in the same run as `tour`.
+/// the C10K run), then the benches (a few minutes), recorded as measured in the same run as `tour`.
 pub fn collect(root: &Path, tour: &TourData) -> io::Result<LabData> {
     Ok(LabData {
         generated_by: tour.generated_by.clone(),
@@ -100,6 +104,7 @@ pub fn collect(root: &Path, tour: &TourData) -> io::Result<LabData> {
         switch: measure(root, SWITCH_ARGS)?,
         memory: measure(root, MEMORY_ARGS)?,
         c10k: measure(root, C10K_ARGS)?,
+        benches: crate::bench::collect(root)?,
     })
 }
 

@@ -1,7 +1,7 @@
 //! What chapter 7 shows of the lab, drawn from `book/src/data/lab.json`: a table for each of
 //! `switch`, `memory` and `c10k`, each under the caption of the command that measured it, two
-//! charts, and the lab's rows of the claims table ([`crate::claims`]); [`crate::render`] writes
-//! them all.
+//! charts, the benches' tables ([`crate::bench`]), and the lab's rows of the claims table
+//! ([`crate::claims`]); [`crate::render`] writes them all.
 
 use std::path::{Path, PathBuf};
 
@@ -167,6 +167,9 @@ pub fn generate(root: &Path, lab: &LabData) -> Vec<(PathBuf, String)> {
         (dir.join("lab-memory.svg"), memory_chart(lab)),
         (dir.join("lab-c10k.svg"), c10k_chart(lab)),
     ]
+    .into_iter()
+    .chain(crate::bench::generate(root, lab))
+    .collect()
 }
 
 #[cfg(test)]
@@ -204,6 +207,7 @@ pub(crate) mod tests {
                 command: data::release_tour_command(lab::C10K_ARGS),
                 result: vec![c10k("stage5-tasks", 1, 1300.0), c10k("stage1-threads", 5000, 23000.0)],
             },
+            benches: crate::bench::tests::sample(1000.0),
         }
     }
 

@@ -3,7 +3,7 @@
 //! anchors that exist, every file in it is used, and its data parses and matches its tables.
 //! Each failure says which command fixes it.
 
-use book_gen::{book_src, data, diff_path, diffs, includes, lab, reach, render, repo_root};
+use book_gen::{bench, book_src, data, diff_path, diffs, includes, lab, reach, render, repo_root};
 
 fn assert_none(problems: Vec<String>) {
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
@@ -80,11 +80,12 @@ fn the_lab_was_measured_with_the_tour_and_every_lab_table_and_chart_matches_it()
     let measured = lab::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
     let tour = data::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
     assert!(measured.same_run_as(&tour), "lab.json and tour.json come from different runs: run `{fix}`");
-    let expected = [lab::SWITCH_ARGS, lab::MEMORY_ARGS, lab::C10K_ARGS].map(data::release_tour_command);
-    assert_eq!(measured.commands(), expected.each_ref().map(String::as_str), "run `{fix}`");
+    let [switch, memory, c10k] =
+        [lab::SWITCH_ARGS, lab::MEMORY_ARGS, lab::C10K_ARGS].map(data::release_tour_command);
+    assert_eq!(measured.commands(), [&*switch, &*memory, &*c10k, bench::COMMAND], "run `{fix}`");
     let switch = &measured.switch.result;
     assert!(switch.thread_switch_ns > 0.0 && switch.task_switch_ns > 0.0, "{switch:?}: run `{fix}`");
-    for kind in ["stage4-task", "stage5-task", "tokio-task", "os-thread"] {
+    for kind in ["stage4-task", "stage5-task", "tokio-task", "smol-task", "os-thread"] {
         let row = measured.memory_row(kind).unwrap_or_else(|| panic!("no {kind} in lab.json: run `{fix}`"));
         assert!(row.count > 0 && row.bytes_each > 0.0, "{row:?}: run `{fix}`");
     }
@@ -92,6 +93,10 @@ fn the_lab_was_measured_with_the_tour_and_every_lab_table_and_chart_matches_it()
         let row = measured.c10k_row(stage).unwrap_or_else(|| panic!("no {stage} in lab.json: run `{fix}`"));
         assert_eq!(row.connections, lab::C10K_CONNECTIONS, "{row:?}: run `{fix}`");
         assert!(row.wall_secs > 0.0 && row.threads > 0, "{row:?}: run `{fix}`");
+    }
+    for id in bench::ids() {
+        let ns = measured.bench_ns(&id).unwrap_or_else(|| panic!("no bench {id} in lab.json: run `{fix}`"));
+        assert!(ns > 0.0, "{id}: {ns} ns: run `{fix}`");
     }
     assert_none(render::check(&root));
 }

@@ -71,7 +71,7 @@ enum Lab {
         #[arg(long)]
         json: bool,
     },
-    /// Bytes per pending task (stages 4 and 5, tokio) and per parked thread
+    /// Bytes per pending task (stages 4 and 5, tokio, smol) and per parked thread
     Memory {
         /// Print JSON instead of a table
         #[arg(long)]

@@ -1,5 +1,5 @@
-//! What one waiting thing costs in memory: a pending task (stage 4, stage 5, tokio) against a
-//! parked OS thread.
+//! What one waiting thing costs in memory: a pending task (stage 4, stage 5, tokio, smol) against
+//! a parked OS thread.
 //!
 //! Each figure is the growth of the process's resident memory while many of them wait, divided
 //! by how many: what they really take, allocator and page overheads included. A thread's stack
@@ -22,7 +22,7 @@ const THREADS: usize = 2_000;
 /// One row of `tour memory`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MemoryCost {
-    /// What waits: `stage4-task`, `stage5-task`, `tokio-task` or `os-thread`.
+    /// What waits: `stage4-task`, `stage5-task`, `tokio-task`, `smol-task` or `os-thread`.
     pub kind: String,
     /// How many waited at once.
     pub count: usize,
@@ -31,8 +31,13 @@ pub struct MemoryCost {
 }
 
 /// The kinds measured, in table order, with how many of each.
-const KINDS: [(&str, usize); 4] =
-    [("stage4-task", TASKS), ("stage5-task", TASKS), ("tokio-task", TASKS), ("os-thread", THREADS)];
+const KINDS: [(&str, usize); 5] = [
+    ("stage4-task", TASKS),
+    ("stage5-task", TASKS),
+    ("tokio-task", TASKS),
+    ("smol-task", TASKS),
+    ("os-thread", THREADS),
+];
 
 /// Measures every kind, each in a child process.
 pub fn measure() -> Result<Vec<MemoryCost>, String> {
@@ -64,6 +69,7 @@ pub fn child(args: &[String]) -> Result<(), String> {
         "stage4-task" => stage4_tasks(count),
         "stage5-task" => stage5_tasks(count),
         "tokio-task" => tokio_tasks(count),
+        "smol-task" => smol_tasks(count),
         "os-thread" => parked_threads(count),
         other => return Err(format!("no kind named {other}")),
     };
@@ -95,6 +101,19 @@ fn tokio_tasks(count: usize) -> u64 {
         tokio::task::yield_now().await;
         resident_bytes().saturating_sub(before) // dropping the runtime cancels the tasks
     })
+}
+
+/// Resident growth while `count` tasks of smol's single-threaded executor (`async-executor`'s
+/// `LocalExecutor`) wait forever.
+fn smol_tasks(count: usize) -> u64 {
+    let executor = async_executor::LocalExecutor::new();
+    let before = resident_bytes();
+    for _ in 0..count {
+        // Detached, as above (dropping a smol task's handle would cancel it).
+        executor.spawn(futures::future::pending::<()>()).detach();
+    }
+    while executor.try_tick() {} // polls each task once; none is woken, so the queue empties
+    resident_bytes().saturating_sub(before) // dropping the executor cancels the tasks
 }
 
 /// Resident growth while `count` stage-4 tasks wait on futures nobody completes.
