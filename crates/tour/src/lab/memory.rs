@@ -92,7 +92,10 @@ fn stage5_tasks(count: usize) -> u64 {
 
 /// Resident growth while `count` tokio tasks (current-thread runtime) wait forever.
 fn tokio_tasks(count: usize) -> u64 {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a tokio runtime");
+    let runtime = crawl::or_exit(
+        tokio::runtime::Builder::new_current_thread().build(),
+        "cannot create a tokio runtime",
+    );
     runtime.block_on(async move {
         let before = resident_bytes();
         for _ in 0..count {
@@ -135,7 +138,7 @@ fn stage4_tasks(count: usize) -> u64 {
         }
     }
 
-    let lp = EventLoop::new().expect("an event loop");
+    let lp = crawl::or_exit(EventLoop::new(), "cannot create an event loop");
     let before = resident_bytes();
     let tasks: Vec<Task<()>> = (0..count).map(|_| Task::spawn(&lp, WaitForever)).collect();
     let grown = std::rc::Rc::new(std::cell::Cell::new(0));
