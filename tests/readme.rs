@@ -25,7 +25,11 @@ fn the_tour_prints_one_row_per_stage_and_mode() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     let modes: Vec<&str> = rows.iter().map(|r| r[1]).collect();
     assert_eq!(modes[..4], stage1_modes(), "{stdout}");
-    assert_eq!(modes[4..], ["busy-poll", "callbacks", "generators", "async-await", "tokio"], "{stdout}");
+    assert_eq!(
+        modes[4..],
+        ["busy-poll", "callbacks", "generators", "async-await", "tokio", "tokio-multi-thread"],
+        "{stdout}"
+    );
     for row in &rows {
         assert_eq!(row.last(), Some(&"yes"), "{stdout}");
         assert!(row[2].parse::<usize>().unwrap() > 20, "{stdout}");

@@ -27,7 +27,7 @@ fn assert_report_snapshots(runs: impl Iterator<Item = &'static stages::StageRun>
     });
 }
 
-/// The stages with modes (stage 1), one snapshot per mode.
+/// The stages with modes (stage 1, and stage 6 with its second runtime), one snapshot per mode.
 #[test]
 fn reports_of_the_modes_picked_by_flags() {
     assert_report_snapshots(stages::ALL.iter().filter(|run| !run.extra_flags.is_empty()));

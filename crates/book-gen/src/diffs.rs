@@ -108,6 +108,11 @@ pub const DIFFS: &[StageDiff] = &[
         "crates/stage5-async-await/src/executor.rs",
         "crates/stage6-tokio/src/runtime.rs",
     ),
+    pair(
+        "stage6-current-multi-thread",
+        "crates/stage6-tokio/src/crawler.rs",
+        "crates/stage6-tokio/src/multi_thread.rs",
+    ),
 ];
 
 /// Lines of context around each change, as `diff -u` gives by default.

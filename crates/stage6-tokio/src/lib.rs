@@ -12,7 +12,8 @@
 //!
 //! It runs on tokio's current-thread runtime, one thread as in stage 5, so that the two are
 //! compared like for like and the frontier can stay in an `Rc<RefCell<_>>`; [`runtime`] says why
-//! not the multi-thread runtime.
+//! not the multi-thread runtime. `--mode multi-thread` runs the crawler on that one too, to show
+//! what it demands ([`multi_thread`]).
 //!
 //! | file | what it holds |
 //! |---|---|
@@ -20,11 +21,13 @@
 //! | [`queue`] | stage 5's work queue with `join`, on tokio's `Notify` and `watch` |
 //! | [`fetch`] | one URL: stage 5's function on `tokio::net::TcpStream` and `tokio::time::timeout` (stage 5's `net.rs` and `time.rs`) |
 //! | [`crawler`] | `--max-tasks` workers over the queue, spawned with `spawn_local` |
+//! | [`multi_thread`] | `--mode multi-thread`: the same workers on the multi-thread runtime, spawned with `tokio::spawn`, sharing `Arc`s and a `Mutex` |
 
 #![warn(missing_docs)]
 
 pub mod crawler;
 pub mod fetch;
+pub mod multi_thread;
 pub mod queue;
 mod read_buffer;
 pub mod runtime;
@@ -32,18 +35,46 @@ pub mod runtime;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use clap::{Args, ValueEnum};
+
 pub use crawler::crawl;
 pub use runtime::run;
 
-/// The stage's command-line entry point; `args` includes the program name.
-pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    crawl::config::run_stage(env!("CARGO_PKG_NAME"), ABOUT, args, DESCRIPTORS, crawl)
+/// Which of tokio's runtimes the crawl runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// One thread, tasks spawned with spawn_local (as stage 5)
+    #[default]
+    CurrentThread,
+    /// A worker thread per core, tasks spawned with tokio::spawn (Send + 'static)
+    MultiThread,
 }
 
-/// What a crawl on tokio's current-thread runtime opens beside a socket per request: three
+/// Stage 6's own flag, beside the shared ones.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct StageArgs {
+    /// Which tokio runtime to crawl on
+    #[arg(long, value_enum, default_value_t = Mode::CurrentThread)]
+    pub mode: Mode,
+}
+
+/// The stage's command-line entry point; `args` includes the program name.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let (config, stage) = match crawl::config::parse::<StageArgs>(env!("CARGO_PKG_NAME"), ABOUT, args) {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
+    };
+    match stage.mode {
+        Mode::CurrentThread => crawl::config::crawl_and_report(config, DESCRIPTORS, crawl),
+        Mode::MultiThread => crawl::config::crawl_and_report(config, DESCRIPTORS, multi_thread::crawl),
+    }
+}
+
+/// What a crawl on either of tokio's runtimes opens beside a socket per request: three
 /// descriptors, as `/proc/<pid>/fd` of a running crawl shows (two epoll instances and the eventfd
-/// that wakes the I/O driver).
+/// that wakes the I/O driver; the multi-thread runtime's workers share them).
 pub const DESCRIPTORS: crawl::descriptors::Needs = crawl::descriptors::Needs { own: 3, per_task: 1 };
 
 /// What `--help` says this binary is: the stage and how it crawls.
-const ABOUT: &str = "Stage 6: crawl with async/await on tokio's current-thread runtime";
+const ABOUT: &str =
+    "Stage 6: crawl with async/await on tokio (its current-thread runtime, or --mode multi-thread)";

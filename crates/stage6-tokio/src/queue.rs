@@ -8,27 +8,31 @@
 //! [`Notify`] (wake one waiting task, or let the next one to wait through at once) for `get`, and
 //! [`watch`] (a value whose changes tasks can wait for) for `join`.
 //!
+//! The queue is `Send` and `Sync` (an `Arc` and a `Mutex`, where stage 5 had an `Rc` and a
+//! `RefCell`), so that the multi-thread crawler's workers, on several threads, can share it too.
+//! The lock is held for a push or a pop, never across an `.await`.
+//!
 //! Why not one of tokio's channels: `mpsc` has a single receiver, and here `--max-tasks` workers
 //! take jobs, so they would have to share it behind a lock; and a channel counts items received,
 //! while `join` needs items *finished*.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{Notify, watch};
 
-/// A single-threaded queue shared by tasks. Cloning gives another handle to the same queue.
+/// A queue shared by tasks, on one thread or several. Cloning gives another handle to the same
+/// queue.
 pub struct Queue<T> {
     /// The queue itself, shared by every handle.
-    inner: Rc<Inner<T>>,
+    inner: Arc<Inner<T>>,
 }
 
 /// The queue's items, and the primitives its waiting tasks wait on.
 struct Inner<T> {
     /// Items waiting for a `get`.
-    items: RefCell<VecDeque<T>>,
+    items: Mutex<VecDeque<T>>,
     /// One notification per `put`: it wakes a task waiting in `get`, or, when none waits, lets
     /// the next `get` that would wait go round again.
     available: Notify,
@@ -40,16 +44,16 @@ impl<T> Queue<T> {
     /// An empty queue; clone it to hand it to each task that puts or gets.
     pub fn new() -> Queue<T> {
         let inner = Inner {
-            items: RefCell::new(VecDeque::new()),
+            items: Mutex::new(VecDeque::new()),
             available: Notify::new(),
             unfinished: watch::Sender::new(0),
         };
-        Queue { inner: Rc::new(inner) }
+        Queue { inner: Arc::new(inner) }
     }
 
     /// Adds an item and wakes one waiting `get`.
     pub fn put(&self, item: T) {
-        self.inner.items.borrow_mut().push_back(item);
+        self.items().push_back(item);
         // Nobody waits for the count to grow: count it without waking the joiners.
         self.inner.unfinished.send_if_modified(|unfinished| {
             *unfinished += 1;
@@ -61,7 +65,8 @@ impl<T> Queue<T> {
     /// The next item, waiting until there is one.
     pub async fn get(&self) -> T {
         loop {
-            if let Some(item) = self.inner.items.borrow_mut().pop_front() {
+            let item = self.items().pop_front(); // the lock is released here, before any await
+            if let Some(item) = item {
                 return item;
             }
             // Another task may take the item this wake was for before we run: then wait again.
@@ -75,6 +80,12 @@ impl<T> Queue<T> {
             *unfinished = unfinished.checked_sub(1).expect("task_done called more often than put");
             *unfinished == 0 // wake the joiners only when the last item is done
         });
+    }
+
+    /// The items, locked for as long as the guard lives. A panic while it was held cannot leave
+    /// the queue half-changed (a push or a pop is one call), so a poisoned lock is taken as is.
+    fn items(&self) -> MutexGuard<'_, VecDeque<T>> {
+        self.inner.items.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits until every item put has been marked done.
@@ -93,14 +104,14 @@ impl<T> Default for Queue<T> {
 
 impl<T> Clone for Queue<T> {
     fn clone(&self) -> Self {
-        Queue { inner: Rc::clone(&self.inner) }
+        Queue { inner: Arc::clone(&self.inner) }
     }
 }
 
 impl<T> fmt::Debug for Queue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Queue")
-            .field("items", &self.inner.items.borrow().len())
+            .field("items", &self.items().len())
             .field("unfinished", &*self.inner.unfinished.borrow())
             .finish()
     }

@@ -47,10 +47,28 @@ pub fn run_traced<F: Future>(future: F, trace: bool) -> F::Output {
 }
 // ANCHOR_END: run
 
+/// Runs `future` on a new multi-thread runtime: its tasks, spawned with `tokio::spawn`, are
+/// polled by a worker thread per core and may move between them from one poll to the next. So
+/// they, and `future`, must be `Send` (see `multi_thread.rs`). Ends as [`run`] does.
+pub fn run_multi_thread<F>(future: F, trace: bool) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let runtime = runtime_of(Builder::new_multi_thread(), trace);
+    let output = runtime.block_on(future);
+    runtime.shutdown_background(); // as in `run`
+    output
+}
+
 /// A current-thread runtime with its I/O and time drivers: without them, tokio's sockets and
 /// timers panic on first use.
 fn runtime(trace: bool) -> Runtime {
-    let mut builder = Builder::new_current_thread();
+    runtime_of(Builder::new_current_thread(), trace)
+}
+
+/// `builder`'s runtime, with its I/O and time drivers and the `--trace` hooks.
+fn runtime_of(mut builder: Builder, trace: bool) -> Runtime {
     builder.enable_all();
     if trace {
         builder.on_thread_park(|| crawl::log!("[tokio] park: no task is ready; wait for I/O or a timer"));

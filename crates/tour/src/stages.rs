@@ -113,6 +113,15 @@ pub const ALL: &[StageRun] = &[
         crawl: Some(stage6_tokio::crawl),
         descriptors: stage6_tokio::DESCRIPTORS,
     },
+    StageRun {
+        stage: 6,
+        mode: "tokio-multi-thread",
+        crate_name: "stage6-tokio",
+        extra_flags: &["--mode", "multi-thread"],
+        main: |args| stage6_tokio::main(args),
+        crawl: Some(stage6_tokio::multi_thread::crawl),
+        descriptors: stage6_tokio::DESCRIPTORS,
+    },
 ];
 
 /// A row of stage 1, whose modes share one crate and one `main`, `--mode` telling them apart.
