@@ -19,8 +19,9 @@
 //! | [`readme_flags`] | the README's list of the shared flags, from clap's definition | `cargo run -p book-gen -- regen` |
 //!
 //! `cargo run -p book-gen -- regen` rewrites everything derived from the code at once: the diffs,
-//! the fault table, the README's flags, and the snapshots (by running the snapshot tests in insta's force-update
-//! mode); it then lists the measured data that is stale, which only `data` re-measures.
+//! the fault table, the README's flags, the snapshots (by running the snapshot tests in insta's force-update
+//! mode), and the recorded output of the book's commands (as `runs` does); it then lists the
+//! measured data that is stale, which only `data` re-measures.
 //!
 //! Each generator has a `check` twin returning what is stale or wrong, so that the tests in
 //! `tests/book.rs` (and `cargo run -p book-gen -- check`) fail with the command that fixes it.

@@ -165,6 +165,9 @@ fn record_runs(root: &Path) -> io::Result<()> {
         .map(|(path, _)| book_gen::relative(root, path))
         .collect();
     book_gen::write_all(&files)?;
+    if failures.is_empty() {
+        book_gen::write_all(&[(root.join(runs::SOURCES), runs::sources(root))])?;
+    }
     // A command that failed keeps no recording; only the ones no command records are removed.
     let removed = if failures.is_empty() { runs::remove_orphans(root, &files)? } else { Vec::new() };
     println!(

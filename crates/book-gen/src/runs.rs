@@ -50,6 +50,23 @@ pub const MARKERS: [&str; 3] = ["in a second terminal", "runs until Ctrl-C", "lo
 /// address in its place, and puts this one back in the output.
 pub const BOOK_SITE: &str = "127.0.0.1:8000";
 
+/// The digests of the sources the recordings were made from, one line per crate: what tells the
+/// book test that a crate changed after the commands were last run.
+pub const SOURCES: &str = "book/runs-recorded-from.txt";
+
+/// The crates whose code the recorded commands run (their `src/`, `examples/` and manifest).
+pub const CRATES: [&str; 9] = [
+    "crates/crawl",
+    "crates/site",
+    "crates/stage1-blocking",
+    "crates/stage2-busy-poll",
+    "crates/stage3-callbacks",
+    "crates/stage4-generators",
+    "crates/stage5-async-await",
+    "crates/stage6-tokio",
+    "crates/tour",
+];
+
 /// Pages whose commands are not checked here, and why.
 pub const EXEMPT: [(&str, &str); 1] =
     [("book/src/scarce.md", "its commands need an open-file limit; the page shows their output itself")];
@@ -439,6 +456,44 @@ pub fn parse_stage_args(package: &str, args: &[String]) -> Result<(), String> {
     crawl::config::Config::from_args(&crawl).map(|_| ())
 }
 
+/// FNV-1a, 64 bits: a digest that stays the same across Rust releases (std's hasher may not).
+fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// The text of [`SOURCES`] for the code as it is now: `<digest> <crate>` per line of [`CRATES`],
+/// each digest over the paths and contents of the crate's `Cargo.toml`, `src/` and `examples/`.
+pub fn sources(root: &Path) -> String {
+    let mut out = String::new();
+    for krate in CRATES {
+        let dir = root.join(krate);
+        let mut files = vec![dir.join("Cargo.toml")];
+        files.extend(crate::reach::files_under(&dir.join("src")));
+        files.extend(crate::reach::files_under(&dir.join("examples")));
+        let mut hash = 0xcbf2_9ce4_8422_2325;
+        for file in files {
+            hash = fnv1a(crate::relative(root, &file).as_bytes(), hash);
+            hash = fnv1a(&std::fs::read(&file).unwrap_or_default(), hash);
+        }
+        out.push_str(&format!("{hash:016x} {krate}\n"));
+    }
+    out
+}
+
+/// The crates whose sources differ from the ones the recordings were made from.
+pub fn changed_since_recorded(root: &Path) -> Vec<String> {
+    let recorded = std::fs::read_to_string(root.join(SOURCES)).unwrap_or_default();
+    let now = sources(root);
+    now.lines()
+        .filter(|line| !recorded.lines().any(|r| r == *line))
+        .filter_map(|line| line.split_once(' ').map(|(_, krate)| krate.to_string()))
+        .collect()
+}
+
 /// What is wrong with the commands and their recordings, each with the fix; runs nothing.
 pub fn check(root: &Path) -> Vec<String> {
     let commands = all_commands(root);
@@ -489,6 +544,13 @@ pub fn check(root: &Path) -> Vec<String> {
                 crate::relative(root, &file)
             ));
         }
+    }
+    let changed = changed_since_recorded(root);
+    if !changed.is_empty() {
+        problems.push(format!(
+            "the recordings in {DIR} were made before the last change to {}: run `{COMMAND}`",
+            changed.join(", ")
+        ));
     }
     problems.dedup();
     problems
