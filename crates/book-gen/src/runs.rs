@@ -212,14 +212,16 @@ fn page_name(page: &str) -> String {
     }
 }
 
-/// The words of a command that tell it apart, joined with `-`: cargo's own words, the site's URL
-/// and redirections left out.
+/// The words of a command that tell it apart, joined with `-`: cargo's own words, the site's URL,
+/// redirections and the `crates/` and `src/` of paths left out.
 fn slug(command: &str) -> String {
     const SKIP: [&str; 8] = ["cargo", "run", "-p", "--", "2>&1", ">", "/dev/null", "|"];
     let words: Vec<&str> =
         command.split_whitespace().filter(|word| !SKIP.contains(word) && !word.contains("://")).collect();
     let mut slug = String::new();
-    for c in words.join("-").chars() {
+    // A path names a crate's file: `crates/stage1-blocking/src/fetch.rs` is `stage1-blocking-fetch-rs`.
+    let words = words.join("-").replace("crates/", "").replace("/src/", "/");
+    for c in words.chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.ends_with('-') {
