@@ -19,8 +19,10 @@
 //!
 //! [`check`] is what the book test runs, without running anything: every command is recorded or
 //! marked, every recording exists and starts with its command as written, the page shows it (a
-//! chapter includes it; the README links the folder), and a crawl's flags parse with the stages'
-//! own clap definition.
+//! chapter includes it; the README links the folder), a crawl's flags parse with the stages'
+//! own clap definition, and no crate the commands run has changed since they were recorded (the
+//! digests in [`SOURCES`]). It does not run them again: together they take more than a minute,
+//! and concurrent lines come in a different order from run to run.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
