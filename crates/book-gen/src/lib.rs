@@ -14,13 +14,15 @@
 //! | [`claims`] | the claims table: each claim of the asyncio notes, its rule, and whether it holds | `cargo run -p book-gen -- render` |
 //! | [`lab_render`] | the lab's tables, charts and claims, drawn from `lab.json` | `cargo run -p book-gen -- render` |
 //! | [`includes`] | every `{{#include}}` names a file, and an anchor, that exist | (tests) |
+//! | [`runs`] | runs each command of the book's and the README's `sh` blocks (or checks it is marked as not run) and records what it printed, into `book/src/data/runs/` | `cargo run -p book-gen -- runs` |
 //! | [`reach`] | every file under `book/src` is reachable from `SUMMARY.md` | (tests) |
 //! | [`fault_table`] | the site's table of faults, `crates/site/src/faults.md`, from `site::FAULTS` | `cargo run -p book-gen -- regen` |
 //! | [`readme_flags`] | the README's list of the shared flags, from clap's definition | `cargo run -p book-gen -- regen` |
 //!
 //! `cargo run -p book-gen -- regen` rewrites everything derived from the code at once: the diffs,
-//! the fault table, the README's flags, and the snapshots (by running the snapshot tests in insta's force-update
-//! mode); it then lists the measured data that is stale, which only `data` re-measures.
+//! the fault table, the README's flags, the snapshots (by running the snapshot tests in insta's force-update
+//! mode), and the recorded output of the book's commands (as `runs` does); it then lists the
+//! measured data that is stale, which only `data` re-measures.
 //!
 //! Each generator has a `check` twin returning what is stale or wrong, so that the tests in
 //! `tests/book.rs` (and `cargo run -p book-gen -- check`) fail with the command that fixes it.
@@ -36,6 +38,7 @@ pub mod lab;
 pub mod lab_render;
 pub mod reach;
 pub mod render;
+pub mod runs;
 
 use std::path::{Path, PathBuf};
 

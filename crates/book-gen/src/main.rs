@@ -5,7 +5,8 @@
 //! cargo run -p book-gen -- diff-path  # how much of each stage's file is unchanged from the stage before; fails below a floor
 //! cargo run -p book-gen -- data       # runs the release tour and its lab; book/src/data/ (JSON, tables, charts)
 //! cargo run -p book-gen -- render     # redraws book/src/data/ from tour.json and lab.json, without measuring
-//! cargo run -p book-gen -- regen      # diffs, the site's fault table, the README's flags, the snapshots; then lists stale data
+//! cargo run -p book-gen -- runs       # runs every command of the book's and the README's sh blocks; book/src/data/runs/
+//! cargo run -p book-gen -- regen      # diffs, the site's fault table, the README's flags, the snapshots, the runs; then lists stale data
 //! cargo run -p book-gen -- check      # what the tests check: stale diffs, the diff path's floors, includes, reachability, data
 //! ```
 
@@ -14,9 +15,9 @@ use std::io;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use book_gen::{data, diff_path, diffs, includes, lab, reach, render};
+use book_gen::{data, diff_path, diffs, includes, lab, reach, render, runs};
 
-const USAGE: &str = "usage: book-gen diffs | diff-path | data | render | regen | check";
+const USAGE: &str = "usage: book-gen diffs | diff-path | data | render | runs | regen | check";
 
 fn main() -> ExitCode {
     let root = book_gen::repo_root();
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
             println!("{changed} files redrawn in {} from {} and {}", data::DIR, data::JSON, lab::JSON);
             Ok(())
         }),
+        "runs" => record_runs(&root),
         "regen" => regen(&root),
         "check" => {
             let book = book_gen::book_src(&root);
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
                 diff_path::check(&root),
                 includes::check(&root, &book),
                 reach::check(&root, &book),
+                runs::check(&root),
                 render::check(&root),
                 data::load(&root).map(|data| data::check_site(&data)).unwrap_or_default(),
                 book_gen::regenerated(&root)
@@ -78,7 +81,7 @@ fn main() -> ExitCode {
             if !problems.is_empty() {
                 return ExitCode::FAILURE;
             }
-            println!("the book's diffs, diff path, includes, files and data are in order");
+            println!("the book's diffs, diff path, includes, files, commands and data are in order");
             Ok(())
         }
         _ => {
@@ -137,6 +140,8 @@ fn regen(root: &Path) -> io::Result<()> {
         ),
     }
 
+    record_runs(root)?;
+
     let mut stale = render::check(root);
     stale.extend(data::load(root).map(|data| data::check_site(&data)).unwrap_or_default());
     if stale.is_empty() {
@@ -146,6 +151,39 @@ fn regen(root: &Path) -> io::Result<()> {
         for problem in &stale {
             println!("  {problem}");
         }
+    }
+    Ok(())
+}
+
+/// `runs`: every recorded command run again, its recording rewritten; names the ones whose
+/// output changed, and removes the recordings no command records any more.
+fn record_runs(root: &Path) -> io::Result<()> {
+    let (files, failures) = runs::record(root)?;
+    let changed: Vec<String> = files
+        .iter()
+        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()))
+        .map(|(path, _)| book_gen::relative(root, path))
+        .collect();
+    book_gen::write_all(&files)?;
+    if failures.is_empty() {
+        book_gen::write_all(&[(root.join(runs::SOURCES), runs::sources(root))])?;
+    }
+    // A command that failed keeps no recording; only the ones no command records are removed.
+    let removed = if failures.is_empty() { runs::remove_orphans(root, &files)? } else { Vec::new() };
+    println!(
+        "runs: {} commands recorded in {}; {} changed{}, {} removed",
+        files.len(),
+        runs::DIR,
+        changed.len(),
+        if changed.is_empty() { String::new() } else { format!(" ({})", changed.join(", ")) },
+        removed.len()
+    );
+    if !failures.is_empty() {
+        return Err(io::Error::other(format!(
+            "{} commands have no recording:\n{}",
+            failures.len(),
+            failures.join("\n")
+        )));
     }
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! it says nothing about a link to a file that is not there. [`check`] walks the book from
 //! `SUMMARY.md` (its chapters, their includes, links and images) and reports the files nothing
 //! reaches, the links that lead nowhere or out of the book, and the repository paths the prose
-//! names in backticks that do not exist (a file renamed under the book's feet).
+//! names in backticks that do not exist (a file renamed under the book's feet). The recordings of
+//! the README's commands are the exception: the README links their folder, since it cannot
+//! include them (see [`crate::runs`]).
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -107,7 +109,7 @@ pub fn check(root: &Path, book_src: &Path) -> Vec<String> {
         }
     }
     for file in files_under(&book_src) {
-        if !reached.contains(&file) {
+        if !reached.contains(&file) && !crate::runs::is_readme_recording(&normalize(root), &file) {
             problems.push(format!(
                 "{} is neither a chapter in SUMMARY.md nor included, linked or shown by one",
                 crate::relative(root, &file)

@@ -1,9 +1,11 @@
 //! The book is in step with the code: its generated diffs are fresh, each stage's files keep at
 //! least their floor's share of the stage before's (the diff path), its includes name files and
-//! anchors that exist, every file in it is used, and its data parses and matches its tables.
+//! anchors that exist, every file in it is used, its data parses and matches its tables, and
+//! every command it tells a reader to run is shown with what it printed, or marked as one that
+//! is not run.
 //! Each failure says which command fixes it.
 
-use book_gen::{bench, book_src, data, diff_path, diffs, includes, lab, reach, render, repo_root};
+use book_gen::{bench, book_src, data, diff_path, diffs, includes, lab, reach, render, repo_root, runs};
 
 fn assert_none(problems: Vec<String>) {
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
@@ -99,4 +101,16 @@ fn the_lab_was_measured_with_the_tour_and_every_lab_table_and_chart_matches_it()
         assert!(ns > 0.0, "{id}: {ns} ns: run `{fix}`");
     }
     assert_none(render::check(&root));
+}
+
+#[test]
+fn every_command_in_the_book_and_the_readme_is_recorded_or_marked_and_its_flags_parse() {
+    // Runs nothing: the recordings are made by `cargo run -p book-gen -- runs`, which fails on a
+    // command that takes longer than `runs::LIMIT`. Here: every sh command is recorded or marked,
+    // its recording is of the command as written, its page shows it, and a crawl's flags parse.
+    let root = repo_root();
+    let commands = runs::all_commands(&root);
+    assert!(commands.iter().any(|c| c.page == "README.md"), "no sh commands found in README.md");
+    assert!(commands.iter().any(|c| c.marked()) && commands.iter().any(|c| !c.marked()), "{commands:?}");
+    assert_none(runs::check(&root));
 }
