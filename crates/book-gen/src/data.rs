@@ -57,7 +57,8 @@ pub struct TourData {
 }
 
 /// What the measured site served, as far as the report's rows depend on it: recorded with the
-/// data, so that a change to the site's faults shows up as stale data (see [`check_site`]).
+/// data, so that a change to the site's faults shows up as stale data (see [`check_site`]; a
+/// stage or mode added to the tour or taken out of it does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteFacts {
     /// The fault paths, from `site::FAULTS`.
@@ -91,6 +92,14 @@ pub fn check_site(data: &TourData) -> Vec<String> {
     if data.site.as_ref() != Some(&now) {
         problems.push(format!(
             "{DIR}/{JSON} records other site facts than the site's ({now:?}): run `{COMMAND}`"
+        ));
+    }
+    // A row for every stage and mode the tour runs, and none for one it no longer does.
+    let measured: Vec<(u8, &str)> = data.rows.iter().map(|row| (row.stage, row.mode.as_str())).collect();
+    let runs: Vec<(u8, &str)> = tour::stages::ALL.iter().map(|run| (run.stage, run.mode)).collect();
+    if measured != runs {
+        problems.push(format!(
+            "{DIR}/{JSON} has rows for {measured:?}, but the tour runs {runs:?}: run `{COMMAND}`"
         ));
     }
     for row in data.rows.iter().filter(|row| row.errors != now.error_rows) {
