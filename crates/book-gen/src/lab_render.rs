@@ -107,6 +107,9 @@ fn c10k_chart(lab: &LabData) -> String {
     )
 }
 
+/// The asyncio notes' figure for one thread context switch: 50 µs.
+const NOTES_SWITCH_NS: f64 = 50_000.0;
+
 /// The lab's claims, decided by their rules.
 pub fn claims(lab: &LabData) -> Vec<Claim> {
     let s = &lab.switch.result;
@@ -128,6 +131,16 @@ pub fn claims(lab: &LabData) -> Vec<Claim> {
             ),
             rule: "a thread switch costs at least 10 task switches",
             holds: Some(s.ratio >= MUCH_CHEAPER),
+        },
+        Claim {
+            claim: "The notes: a thread's context switch costs about 50 µs.",
+            evidence: format!(
+                "OS threads: {:.1} µs per switch, {:.2}× the notes' 50 µs",
+                s.thread_switch_ns / 1000.0,
+                s.thread_switch_ns / NOTES_SWITCH_NS
+            ),
+            rule: "a thread switch within a factor of 10 of 50 µs (5 to 500 µs)",
+            holds: Some((NOTES_SWITCH_NS / 10.0..=NOTES_SWITCH_NS * 10.0).contains(&s.thread_switch_ns)),
         },
         Claim {
             claim: "A coroutine is light: a pending task costs at most 256 bytes.",
@@ -214,17 +227,22 @@ pub(crate) mod tests {
     #[test]
     fn the_lab_claims_are_decided_by_their_rules() {
         let verdicts = |lab: &LabData| claims(lab).iter().map(|c| c.holds).collect::<Vec<_>>();
-        assert_eq!(verdicts(&sample()), [Some(true); 4]);
+        assert_eq!(verdicts(&sample()), [Some(true); 5]);
         let mut slow = sample();
         slow.switch.result.ratio = 9.9;
         assert_eq!(verdicts(&slow)[0], Some(false));
+        for (switch_ns, holds) in [(4_900.0, false), (5_000.0, true), (500_000.0, true), (500_100.0, false)] {
+            let mut machine = sample();
+            machine.switch.result.thread_switch_ns = switch_ns;
+            assert_eq!(verdicts(&machine)[1], Some(holds), "a thread switch of {switch_ns} ns");
+        }
         let mut heavy = sample();
         heavy.memory.result[0].bytes_each = 257.0;
         heavy.c10k.result[0].errors = 1;
-        assert_eq!(verdicts(&heavy)[1..3], [Some(false), Some(false)]);
+        assert_eq!(verdicts(&heavy)[2..4], [Some(false), Some(false)]);
         let mut missing = sample();
         missing.c10k.result.retain(|r| r.stage != "stage1-threads");
-        assert_eq!(verdicts(&missing)[3], None);
+        assert_eq!(verdicts(&missing)[4], None);
     }
 
     #[test]
