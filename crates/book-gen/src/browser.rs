@@ -16,7 +16,8 @@
 //! * a search that found nothing, or a result on a page without the term ([`check_search`]).
 //!
 //! It also takes screenshots of [`SCREENSHOTS`] for a person to look at. Everything goes to
-//! [`OUT`]: the screenshots, each page's dumped DOM (`dom/`), and `report.txt`.
+//! [`OUT`]: the screenshots, each page's dumped DOM (`dom/`), Chromium's stderr
+//! (`profile-N.stderr`) and `report.txt`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, BufReader, Write};
@@ -268,7 +269,7 @@ fn chromium_run(
         Some(path) => Stdio::from(std::fs::File::create(path).map_err(|e| e.to_string())?),
         None => Stdio::null(),
     };
-    let stderr = tempfile_path(profile);
+    let stderr = stderr_path(profile);
     std::fs::create_dir_all(profile).map_err(|e| e.to_string())?;
     let mut child = Command::new(chromium)
         .args([
@@ -307,7 +308,8 @@ fn chromium_run(
     }
 }
 
-fn tempfile_path(profile: &Path) -> PathBuf {
+/// Where a Chromium's stderr goes: beside its profile, kept for a person to read.
+fn stderr_path(profile: &Path) -> PathBuf {
     profile.with_extension("stderr")
 }
 
