@@ -15,6 +15,7 @@
 //! | [`lab_render`] | the lab's tables, charts and claims, drawn from `lab.json` | `cargo run -p book-gen -- render` |
 //! | [`includes`] | every `{{#include}}` names a file, and an anchor, that exist | (tests) |
 //! | [`runs`] | runs each command of the book's and the README's `sh` blocks (or checks it is marked as not run) and records what it printed, into `book/src/data/runs/` | `cargo run -p book-gen -- runs` |
+//! | [`browser`] | the built book opened in headless Chromium, page by page: images, links and anchors, code blocks, search; two screenshots into `target/book-check/` | `cargo run -p book-gen -- browser-check` |
 //! | [`reach`] | every file under `book/src` is reachable from `SUMMARY.md` | (tests) |
 //! | [`fault_table`] | the site's table of faults, `crates/site/src/faults.md`, from `site::FAULTS` | `cargo run -p book-gen -- regen` |
 //! | [`readme_flags`] | the README's list of the shared flags, from clap's definition | `cargo run -p book-gen -- regen` |
@@ -28,6 +29,7 @@
 //! `tests/book.rs` (and `cargo run -p book-gen -- check`) fail with the command that fixes it.
 
 pub mod bench;
+pub mod browser;
 pub mod chart;
 pub mod claims;
 pub mod data;

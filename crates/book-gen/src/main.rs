@@ -7,6 +7,7 @@
 //! cargo run -p book-gen -- render     # redraws book/src/data/ from tour.json and lab.json, without measuring
 //! cargo run -p book-gen -- runs       # runs every command of the book's and the README's sh blocks; book/src/data/runs/
 //! cargo run -p book-gen -- regen      # diffs, the site's fault table, the README's flags, the snapshots, the runs; then lists stale data
+//! cargo run -p book-gen -- browser-check  # the built book (mdbook build book) in headless Chromium; target/book-check/
 //! cargo run -p book-gen -- check      # what the tests check: stale diffs, the diff path's floors, includes, reachability, data
 //! ```
 
@@ -15,9 +16,10 @@ use std::io;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use book_gen::{data, diff_path, diffs, includes, lab, reach, render, runs};
+use book_gen::{browser, data, diff_path, diffs, includes, lab, reach, render, runs};
 
-const USAGE: &str = "usage: book-gen diffs | diff-path | data | render | runs | regen | check";
+const USAGE: &str =
+    "usage: book-gen diffs | diff-path | data | render | runs | regen | check | browser-check";
 
 fn main() -> ExitCode {
     let root = book_gen::repo_root();
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         "runs" => record_runs(&root),
+        "browser-check" => browser::run(&root),
         "regen" => regen(&root),
         "check" => {
             let book = book_gen::book_src(&root);
