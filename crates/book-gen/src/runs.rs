@@ -377,6 +377,12 @@ pub fn record(root: &Path) -> std::io::Result<Recordings> {
                 // The repository's own path (mdBook names the folder it wrote) as a relative one.
                 let output = String::from_utf8_lossy(&output).replace(&format!("{}/", root.display()), "");
                 let text = abbreviate(&filter(output.as_bytes(), address.as_deref()));
+                if text.contains("{{#") {
+                    // mdBook would read it as a directive of the page that includes the recording
+                    // (and it is mostly mdBook's own complaint about a missing include).
+                    failures.push(format!("{what} printed an mdBook directive (`{{{{#`):\n{text}"));
+                    continue;
+                }
                 files.push((run.path(root), recording(&run.command.text, &text)));
             }
         }
