@@ -25,7 +25,7 @@ async def main():
     try:
         await asyncio.gather(fails(), slow_task)
     except ValueError as error:
-        print(f"gather raised at once: {error}; slow() cancelled? {slow_task.cancelled()}")
+        print(f"gather raised: {error}; slow() done yet? {slow_task.done()}; cancelled? {slow_task.cancelled()}")
     await asyncio.sleep(0.3)  # give slow() the time it needs, to see whether it goes on
     print(f"slow() done: {slow_task.done()}, cancelled: {slow_task.cancelled()}")
 

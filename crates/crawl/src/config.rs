@@ -88,7 +88,7 @@ pub struct CrawlArgs {
     pub verbose: bool,
     /// A test hook, hidden from `--help`: every lookup of a host name first sleeps this long, as
     /// a slow DNS server would (tests cannot slow down the system's resolver).
-    #[arg(long, value_name = "SECS", default_value_t = 0.0, hide = true)]
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, hide = true, allow_negative_numbers = true)]
     pub resolver_delay: f64,
 }
 
@@ -433,7 +433,7 @@ mod tests {
             (&["h", "--user-agent", "a\r\nb: c"][..], "--user-agent"),
             (&["h", "--resolver-delay", "nan"][..], "--resolver-delay"),
             (&["h", "--resolver-delay", "86401"][..], "--resolver-delay"),
-            (&["h", "--resolver-delay", "-1"][..], "unexpected argument"),
+            (&["h", "--resolver-delay", "-1"][..], "--resolver-delay"),
             (&["h", "--max-tasks", "ten"][..], "invalid value"),
             (&["h", "--frobnicate"][..], "unexpected argument"),
             (&[][..], "required"),

@@ -18,21 +18,24 @@
 //!   forgets the callback (and stops waiting for it), and the thread's result is dropped unread.
 //!   A thread cannot be cancelled, so it runs the call to the end either way.
 //!
-//! asyncio's default executor is a pool of threads; here each call has a thread of its own, which
-//! is enough for a crawler that has at most `--max-tasks` names to look up at once. Stage 5's
-//! `spawn_blocking` has the pool.
+//! asyncio's default executor is a pool of threads; here each call has a thread of its own, and
+//! nothing caps them: a crawler makes one lookup per try, and a lookup given up on keeps its
+//! thread until the resolver answers, so a resolver that hangs costs a thread per try until it
+//! does. Stage 5's `spawn_blocking` has a pool, with a cap.
 
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
+use std::thread;
 
 use crate::event_loop::{EventLoop, JobId, WeakEventLoop};
 
 /// A blocking call running on another thread; its result is taken with [`Job::poll`].
 #[derive(Debug)]
 pub struct Job<T> {
-    /// Where the thread puts the call's result.
-    result: Arc<Mutex<Option<T>>>,
+    /// Where the thread puts the call's result, or its panic.
+    result: Arc<Mutex<Option<thread::Result<T>>>>,
     /// The loop's record of the job (`None` for a job that needed no thread, see [`Job::ready`]).
     id: Option<JobId>,
     /// To forget the job's callback when the result is taken or the job dropped.
@@ -42,8 +45,8 @@ pub struct Job<T> {
 impl EventLoop {
     // ANCHOR: run_in_executor
     /// Runs the blocking `call` on a thread of its own; `on_done` runs on the loop once it has
-    /// returned (asyncio's `run_in_executor`). The loop keeps running while a job is pending. A
-    /// thread the OS refuses (a process or system limit) is the OS's error.
+    /// returned, or panicked (asyncio's `run_in_executor`). The loop keeps running while a job is
+    /// pending. A thread the OS refuses (a process or system limit) is the OS's error.
     pub fn run_in_executor<T, F>(
         &self,
         call: F,
@@ -57,7 +60,7 @@ impl EventLoop {
         let id = self.add_job(on_done);
         let (slot, remote) = (Arc::clone(&result), self.weak_remote());
         let spawned = std::thread::Builder::new().name("executor".into()).spawn(move || {
-            let value = call();
+            let value = std::panic::catch_unwind(AssertUnwindSafe(call));
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
             // The loop may be gone, or may have given up on the job: either way nobody waits.
             let _ = remote.call_soon_threadsafe(move |lp| lp.finish_job(id));
@@ -74,17 +77,19 @@ impl EventLoop {
 impl<T> Job<T> {
     /// A job whose result is already known: nothing to run, and [`Job::poll`] is ready at once.
     pub fn ready(lp: &EventLoop, value: T) -> Job<T> {
-        Job { result: Arc::new(Mutex::new(Some(value))), id: None, event_loop: lp.downgrade() }
+        Job { result: Arc::new(Mutex::new(Some(Ok(value)))), id: None, event_loop: lp.downgrade() }
     }
 
     /// The call's result once it has returned; `Pending` until then. Once it has been taken,
-    /// the job's callback will not run (so the caller is not woken for a result it has).
+    /// the job's callback will not run (so the caller is not woken for a result it has). A call
+    /// that panicked panics here, on the loop's thread, as `JoinHandle::join` hands a thread's
+    /// panic to whoever joins it: catch it in the call to make it a value.
     pub fn poll(&mut self) -> Poll<T> {
         let taken = self.result.lock().unwrap_or_else(PoisonError::into_inner).take();
         match taken {
-            Some(value) => {
+            Some(outcome) => {
                 self.forget();
-                Poll::Ready(value)
+                Poll::Ready(outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             }
             None => Poll::Pending,
         }
@@ -148,6 +153,29 @@ mod tests {
             "run waited {:?} for a dropped job",
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn a_call_that_panics_ends_its_job_and_panics_where_its_result_is_taken() {
+        let lp = EventLoop::new().unwrap();
+        let job = Rc::new(RefCell::new(None));
+        let job_in = Rc::clone(&job);
+        let taken = Rc::new(RefCell::new(None));
+        let taken_in = Rc::clone(&taken);
+        let started = lp
+            .run_in_executor(
+                || -> u32 { panic!("the call failed") },
+                move |_| {
+                    let mut job: std::cell::RefMut<'_, Option<Job<u32>>> = job_in.borrow_mut();
+                    let job = job.as_mut().unwrap();
+                    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| job.poll()));
+                    *taken_in.borrow_mut() = Some(outcome.is_err());
+                },
+            )
+            .unwrap();
+        *job.borrow_mut() = Some(started);
+        lp.run().unwrap(); // returns: the job ended, panic and all
+        assert_eq!(*taken.borrow(), Some(true), "poll hands the call's panic on");
     }
 
     #[test]

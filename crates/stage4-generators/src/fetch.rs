@@ -38,7 +38,7 @@ use stage3_callbacks::event_loop::{EventLoop, TimerId};
 use url::Url;
 
 use crate::coroutine::{Coroutine, Resume, Step};
-use crate::net::{Lookup, Socket};
+use crate::net::{PendingLookup, Socket};
 use crate::task::{Cancelled, Task};
 
 /// Bytes asked of one `read`.
@@ -83,7 +83,7 @@ enum State {
     /// About to start the try. No socket is open.
     Starting,
     /// The host's address is being looked up by `lookup`, off the loop's thread.
-    Resolving { lookup: Lookup },
+    Resolving { lookup: PendingLookup },
     /// The handshake is under way on `socket`, nonblocking and not yet connected.
     Connecting { socket: Socket },
     /// Connected: `request[written..]` is still to be written to `socket`.
@@ -196,7 +196,7 @@ impl FetchOnce {
         loop {
             match std::mem::replace(&mut self.state, State::Starting) {
                 State::Starting => {
-                    let lookup = Lookup::start(lp, config.resolver.lookup(url)?)?;
+                    let lookup = PendingLookup::start(lp, config.resolver.lookup(url)?)?;
                     self.state = State::Resolving { lookup };
                 }
                 State::Resolving { mut lookup } => {

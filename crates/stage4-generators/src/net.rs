@@ -5,7 +5,7 @@
 //! wait on: the bridge from callbacks to coroutines, which can only wait on futures. Everything
 //! else (the registration, reading, writing, closing on drop) is stage 3's socket, unchanged.
 //!
-//! A name [`Lookup`] is bridged the same way: stage 3's job on another thread, whose callback
+//! A name lookup ([`PendingLookup`]) is bridged the same way: stage 3's job on another thread, whose callback
 //! completes a future.
 
 use std::cell::RefCell;
@@ -96,23 +96,23 @@ impl AsFd for Socket {
 
 /// A host's address being looked up, whose completion is a future.
 #[derive(Debug)]
-pub struct Lookup {
+pub struct PendingLookup {
     /// Stage 3's job; its callback completes `done`.
     job: Job<Result<SocketAddr, FetchError>>,
     /// Done once the job's call has returned (never, for an address known at once: nothing
-    /// waits on it then, because [`Lookup::poll`] is ready).
+    /// waits on it then, because [`PendingLookup::poll`] is ready).
     done: Future<()>,
 }
 
-impl Lookup {
+impl PendingLookup {
     /// Starts `lookup`: a name on another thread, an IP address at once.
-    pub fn start(lp: &EventLoop, lookup: crawl::resolve::Lookup) -> io::Result<Lookup> {
+    pub fn start(lp: &EventLoop, lookup: crawl::resolve::Lookup) -> io::Result<PendingLookup> {
         let done = Future::new(lp, "lookup");
         let finish = done.clone();
         let job = stage3_callbacks::net::lookup(lp, lookup, move |_| {
             let _ = finish.set_result(());
         })?;
-        Ok(Lookup { job, done })
+        Ok(PendingLookup { job, done })
     }
 
     /// The address once the lookup is over; `Pending` until then.

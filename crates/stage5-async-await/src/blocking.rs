@@ -1,4 +1,4 @@
-//! Blocking work off the loop: a small pool of threads (asyncio's `run_in_executor`).
+//! Blocking work off the loop: a pool of threads (asyncio's `run_in_executor`).
 //!
 //! A task that calls something blocking (a `std::thread::sleep`, a blocking read, a long
 //! computation) holds the loop's only thread, and every other task waits with it. The fix is the
@@ -6,18 +6,22 @@
 //! back through a oneshot channel whose waker is called *from the pool thread*, which is the
 //! `call_soon_threadsafe` path of the task's waker: the loop is woken out of `epoll_wait`.
 //!
-//! Why not a thread per call: threads cost a stack and a kernel task each, so a pool caps them,
-//! as Python's default executor does (`min(32, cpus + 4)` threads). Why not tokio's 512: this
-//! pool is for a handful of blocking calls made by the examples, not for a server.
+//! Why not a thread per call: threads cost a stack and a kernel task each, so a pool reuses them,
+//! and caps them. Why tokio's cap of 512 and not Python's default executor's `min(32, cpus + 4)`:
+//! the crawler looks up each name here, one lookup per try in flight, and a lookup that a timeout
+//! gave up on holds its thread until the resolver answers. With a cap of six, lookups would wait
+//! in the queue for each other, and the wait would count against `--timeout`.
 //!
 //! Pool threads are started on demand and live until the end of the `run` that made them; `run`
-//! then drops the calls not started and joins every idle thread. A thread still in a call is left
-//! to finish it and exit on its own: a thread cannot be cancelled, and waiting for it would let
-//! one hung call (a name lookup whose DNS server never answers) hang the program after its work
-//! is done. (tokio's `Runtime::shutdown_background` makes the same choice; a plain drop of a
-//! tokio runtime waits.) Such a thread takes no further call, and nobody reads its result. A thread the OS refuses to start (a
-//! process or system limit) is done without: the calls wait for the threads there are, and with
-//! none at all a call fails at once (`JoinError::NoThread`) rather than waiting forever.
+//! then drops the calls not started and joins every thread not in a call. A thread still in a
+//! call is left to finish it and exit on its own: a thread cannot be cancelled, and waiting for it
+//! would let one hung call (a name lookup whose DNS server never answers) hang the program after
+//! its work is done. (tokio's `Runtime::shutdown_background` makes the same choice; a plain drop
+//! of a tokio runtime waits.) Such a thread takes no further call, and nobody reads its result. A
+//! call counts as over once it has returned, before its result is handed on, so a call that was
+//! awaited never keeps its thread from being joined. A thread the OS refuses to start (a process
+//! or system limit) is done without: the calls wait for the threads there are, and with none at
+//! all a call fails at once (`JoinError::NoThread`) rather than waiting forever.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -27,16 +31,18 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 
-/// A call handed to the pool.
-type Job = Box<dyn FnOnce() + Send>;
+/// A call handed to the pool: it makes the call and returns the [`Delivery`] of its outcome.
+type Job = Box<dyn FnOnce() -> Delivery + Send>;
+
+/// Hands a call's outcome on, once the thread no longer counts as busy with the call.
+type Delivery = Box<dyn FnOnce() + Send>;
 
 /// The result a pool thread sends back: the call's value, or its panic.
 pub(crate) type Outcome<T> = Result<T, Box<dyn Any + Send>>;
 
-/// The most threads one pool starts: Python's default executor size.
+/// The most threads one pool starts: tokio's default for its blocking pool (see the module docs).
 fn max_threads() -> usize {
-    let cpus = thread::available_parallelism().map_or(1, usize::from);
-    (cpus + 4).min(32)
+    512
 }
 
 /// The threads of one `run`, and the calls waiting for them.
@@ -82,7 +88,10 @@ impl BlockingPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let job: Job = Box::new(move || done(std::panic::catch_unwind(AssertUnwindSafe(f))));
+        let job: Job = Box::new(move || {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(f));
+            Box::new(move || done(outcome))
+        });
         let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.jobs.push_back(job);
         let mut threads = self.threads.borrow_mut();
@@ -151,11 +160,16 @@ impl Shared {
             if let Some(job) = state.jobs.pop_front() {
                 state.busy[index] = true;
                 drop(state);
-                job();
+                let delivery = job();
                 state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
                 if let Some(busy) = state.busy.get_mut(index) {
                     *busy = false; // (gone once the pool has shut down)
                 }
+                // Handed on without the lock, and only now: whoever awaits it may end `run`,
+                // whose shut-down must then find this thread not busy, and join it.
+                drop(state);
+                delivery();
+                state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
                 continue;
             }
             state.idle += 1;

@@ -1,5 +1,5 @@
-//! `spawn_blocking`: values and panics come back, the loop runs on meanwhile, no thread outlives
-//! `run`. One test in its own binary, so that counting the process's threads is not disturbed by
+//! `spawn_blocking`: values and panics come back, the loop runs on meanwhile, no thread of an
+//! awaited call outlives `run`, and `run` does not wait for an aborted one. One test in its own binary, so that counting the process's threads is not disturbed by
 //! other tests running at the same time.
 
 use std::time::{Duration, Instant};
@@ -48,12 +48,12 @@ fn spawn_blocking_runs_off_the_loop_and_joins_its_threads() {
     assert_eq!(ticks, 5);
     assert!(took >= Duration::from_millis(300), "{took:?}");
 
-    // More calls than threads: every one completes, and the pool stays small.
+    // More calls than the pool's cap (512 threads): every one completes, and the pool stays capped.
     let most_threads = run(async {
-        let handles = (0..40u64)
+        let handles = (0..600u64)
             .map(|i| {
                 spawn_blocking(move || {
-                    std::thread::sleep(Duration::from_millis(5));
+                    std::thread::sleep(Duration::from_millis(20));
                     i
                 })
             })
@@ -67,18 +67,30 @@ fn spawn_blocking_runs_off_the_loop_and_joins_its_threads() {
             most
         });
         let results: Vec<u64> = gather(handles).await.into_iter().map(Result::unwrap).collect();
-        assert_eq!(results, (0..40).collect::<Vec<_>>());
+        assert_eq!(results, (0..600).collect::<Vec<_>>());
         most.await.unwrap()
     });
-    assert!((1..=32).contains(&most_threads), "{most_threads}");
+    assert!((1..=512).contains(&most_threads), "{most_threads}");
 
-    // An aborted wait does not stop the call, but `run` still joins the thread on its way out.
+    assert_eq!(pool_threads(), 0, "run joins its pool's threads once their calls are awaited");
+
+    // An aborted wait does not stop the call, and `run` does not wait for it: the thread is left
+    // to end the call (a hung lookup must not hang the program) and exits when it returns.
+    let started = std::time::Instant::now();
     run(async {
-        let handle = spawn_blocking(|| std::thread::sleep(Duration::from_millis(50)));
+        let handle = spawn_blocking(|| std::thread::sleep(Duration::from_millis(300)));
         yield_now().await;
         handle.abort();
         assert_eq!(handle.await, Err(JoinError::Cancelled));
     });
-
-    assert_eq!(pool_threads(), 0, "run joins its pool's threads");
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "run waited {:?} for an aborted call",
+        started.elapsed()
+    );
+    let gone_by = std::time::Instant::now() + Duration::from_secs(10);
+    while pool_threads() > 0 && std::time::Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(pool_threads(), 0, "a thread left in an aborted call exits when the call returns");
 }

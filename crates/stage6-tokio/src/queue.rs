@@ -53,12 +53,14 @@ impl<T> Queue<T> {
 
     /// Adds an item and wakes one waiting `get`.
     pub fn put(&self, item: T) {
-        self.items().push_back(item);
-        // Nobody waits for the count to grow: count it without waking the joiners.
+        // Counted before it can be taken: on several threads, a `get` and its `task_done` could
+        // otherwise come between the push and the count. Nobody waits for the count to grow:
+        // count it without waking the joiners.
         self.inner.unfinished.send_if_modified(|unfinished| {
             *unfinished += 1;
             false
         });
+        self.items().push_back(item);
         self.inner.available.notify_one();
     }
 
