@@ -291,10 +291,13 @@ fn stage6_tokio_select_drops_the_losing_future_and_a_losing_task_runs_until_abor
 /// the loser cancelled (its cleanup ran) without finishing, and the losing task still running
 /// when the race is over, until it is aborted.
 fn assert_race(stdout: &str) {
-    let lines =
-        ["first completed: hare", r#"first completed: Ok("fast task")"#, "the loser still running: true"];
-    for winner in lines.iter().chain(&["the loser cancelled: true"]) {
-        assert!(stdout.contains(winner), "{winner}: {stdout}");
+    for line in [
+        "first completed: hare",
+        r#"first completed: Ok("fast task")"#,
+        "the loser still running: true",
+        "the loser cancelled: true",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
     }
     for loser in ["tortoise", "slow task"] {
         assert!(stdout.contains(&format!("{loser}: cleaned up")), "{loser} is dropped: {stdout}");
