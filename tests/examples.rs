@@ -1,4 +1,4 @@
-//! The stage crates' example programs, which chapters 1, 3, 4 and 5 of the book show with their
+//! The stage crates' example programs, which chapters 1, 3, 4, 5 and 6 of the book show with their
 //! output (the snapshots here), run as a reader would run them.
 
 mod common;
@@ -250,6 +250,63 @@ fn stage5_throttle_lets_a_burst_through_then_holds_its_rate() {
 }
 
 #[test]
+fn stage5_cancel_safety_loses_the_bytes_inside_a_dropped_future_and_keeps_the_callers() {
+    let stdout = run_unit_example("cancel_safety", &[]);
+    let (lossy, kept) = stdout.split_once("-- kept").expect("two runs");
+    // The same timeouts drop the same futures; only where the record lives differs.
+    assert!(lossy.contains(r#"dropped unfinished: "hello, w""#), "{stdout}");
+    assert!(!lossy.contains("got "), "no whole record once its first bytes are dropped: {stdout}");
+    assert!(lossy.contains("the stream ended 4 bytes into a record"), "{stdout}");
+    assert!(kept.contains("8 bytes kept"), "{stdout}");
+    assert!(kept.contains(r#"got "hello, world""#), "{stdout}");
+    assert!(kept.contains("the stream ended between records"), "{stdout}");
+    assert_units(&stdout, &[2.0, 2.0]);
+}
+
+#[test]
+fn stage5_select_hands_back_the_loser_and_a_losing_task_runs_until_aborted() {
+    let stdout = run_unit_example("select", &[]);
+    assert_race(&stdout);
+    // `pin!` keeps the losing future in the racing function's frame: it is dropped when that
+    // function returns, after the winner is announced.
+    let futures = stdout.split("-- race two tasks").next().unwrap();
+    assert!(futures.find("first completed: hare") < futures.find("tortoise: cleaned up"), "{stdout}");
+}
+
+#[test]
+fn stage6_tokio_select_drops_the_losing_future_and_a_losing_task_runs_until_aborted() {
+    let output = Command::new(example("tokio_select")).args(["--unit-ms", "100"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"took \d+\.\d units", "took [N] units");
+    settings.bind(|| insta::assert_snapshot!("stage6_tokio_select", stdout));
+    assert_race(&stdout);
+    // `select!` drops the losing future as the race ends, before its result is used.
+    let futures = stdout.split("-- race two tasks").next().unwrap();
+    assert!(futures.find("tortoise: cleaned up") < futures.find("first completed: hare"), "{stdout}");
+}
+
+/// What both stages' `select` examples print: each race won by the faster side after 1 unit,
+/// the loser cancelled (its cleanup ran) without finishing, and the losing task still running
+/// when the race is over, until it is aborted.
+fn assert_race(stdout: &str) {
+    for line in [
+        "first completed: hare",
+        r#"first completed: Ok("fast task")"#,
+        "the loser still running: true",
+        "the loser cancelled: true",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    for loser in ["tortoise", "slow task"] {
+        assert!(stdout.contains(&format!("{loser}: cleaned up")), "{loser} is dropped: {stdout}");
+        assert!(!stdout.contains(&format!("{loser}: done")), "{loser} never finishes: {stdout}");
+    }
+    assert_units(stdout, &[1.0, 1.0]);
+}
+
+#[test]
 fn stage5_download_sequential_pool_and_tasks() {
     let output = Command::new(example("download")).args(["--latency-ms", "60"]).output().unwrap();
     assert!(output.status.success());
@@ -290,12 +347,15 @@ const QUICK_EXAMPLES: &[(&str, &[&str])] = &[
     ("as_completed", &["--unit-ms", "10"]),
     ("blocking_call", &["--unit-ms", "10"]),
     ("cancel_gather", &["--unit-ms", "10"]),
+    ("cancel_safety", &["--unit-ms", "10"]),
     ("crawl_page", &["--unit-ms", "10"]),
     ("download", &["--latency-ms", "10"]),
+    ("select", &["--unit-ms", "10"]),
     ("three_ways", &["--unit-ms", "10"]),
     ("throttle", &["--unit-ms", "10"]),
     ("timeouts", &["--unit-ms", "10"]),
     ("workers", &["--unit-ms", "10"]),
+    ("tokio_select", &["--unit-ms", "10"]),
 ];
 
 /// The examples left out of [`QUICK_EXAMPLES`].

@@ -35,10 +35,12 @@ use crate::task::{Runnable, Task, panic_message};
 use crate::task_table::TaskTable;
 use crate::waker::WakeHandle;
 
+// ANCHOR: current
 thread_local! {
     /// The executor of the `run` in progress on this thread.
     static CURRENT: RefCell<Option<Rc<Executor>>> = const { RefCell::new(None) };
 }
+// ANCHOR_END: current
 
 /// A task's number, unique within one `run`.
 pub(crate) type TaskId = u64;
@@ -78,6 +80,7 @@ impl Executor {
         }
     }
 
+    // ANCHOR: current_lookup
     /// Runs `f` with this thread's executor, if a `run` is in progress.
     pub(crate) fn with_current<R>(f: impl FnOnce(&Rc<Executor>) -> R) -> Option<R> {
         let executor = CURRENT.with(|current| current.borrow().clone())?;
@@ -88,6 +91,7 @@ impl Executor {
     pub(crate) fn current<R>(f: impl FnOnce(&Rc<Executor>) -> R) -> R {
         Executor::with_current(f).expect("this must be called inside stage5_async_await::run")
     }
+    // ANCHOR_END: current_lookup
 
     /// The loop of the current `run`.
     pub(crate) fn event_loop(&self) -> &EventLoop {
@@ -106,6 +110,7 @@ impl Executor {
         }
     }
 
+    // ANCHOR: spawn_boxed
     /// Spawns `future` with its panic caught: a panic becomes the task's `JoinError::Panicked`.
     fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
@@ -114,6 +119,7 @@ impl Executor {
     {
         self.spawn_task(Box::pin(catch_panics(future)))
     }
+    // ANCHOR_END: spawn_boxed
 
     // ANCHOR: spawn
     /// Makes `future` a task: a number, a waker, a place in the table, and a first poll.
@@ -196,6 +202,7 @@ fn catch_panics<F: Future>(future: F) -> impl Future<Output = Result<F::Output, 
         .map(|output| output.map_err(|payload| JoinError::Panicked(panic_message(&*payload))))
 }
 
+// ANCHOR: spawn_current
 /// Runs `future` as a task of the current `run` (asyncio's `create_task`).
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
@@ -204,6 +211,7 @@ where
 {
     Executor::current(|executor| executor.spawn(future))
 }
+// ANCHOR_END: spawn_current
 
 // ANCHOR: spawn_blocking
 /// Runs the blocking `f` on a pool thread and gives a handle to await its value (asyncio's
@@ -275,6 +283,7 @@ where
 }
 // ANCHOR_END: run
 
+// ANCHOR: current_guard
 /// Makes an executor current for one `run`, and on the way out (also by panic) drops its tasks
 /// while it is still current (their drops may deregister sockets) and then clears it.
 struct CurrentGuard(Rc<Executor>);
@@ -298,6 +307,7 @@ impl Drop for CurrentGuard {
         CURRENT.with(|current| current.borrow_mut().take());
     }
 }
+// ANCHOR_END: current_guard
 
 /// Lets other tasks run before this one goes on: it wakes itself and returns `Pending` once.
 pub async fn yield_now() {

@@ -16,6 +16,7 @@
 //! | `run_handle.rs` | tuning: what every waker of one `run` shares, built once per `run` |
 //! | [`net`] | `TcpStream` (`AsyncRead`/`AsyncWrite`, and `readable` to wait without a buffer) and `TcpListener` on the loop |
 //! | [`time`] | `sleep` and `timeout` on the loop's timers; a token-bucket `Throttle` |
+//! | `compile_fail/` | not modules: code that must not compile, run as `compile_fail` doctests (`Timeout` without `pin_project!`) |
 //! | [`queue`] | a work queue with `join` |
 //! | [`fetch`] | one URL: stage 1's function with `.await` where it blocked |
 //! | `read_buffer.rs` | tuning: a read buffer that takes no memory while its socket waits |

@@ -17,8 +17,10 @@ use std::task::{Context, Poll, Waker};
 use crate::executor::{Executor, TaskId};
 use crate::waker::WakeHandle;
 
+// ANCHOR: task_future
 /// A task's future: the caller's, made to return `Result<T, JoinError>` (panics caught).
 pub(crate) type TaskFuture<T> = Pin<Box<dyn Future<Output = Result<T, JoinError>>>>;
+// ANCHOR_END: task_future
 
 /// One task. Kept small: a pending task costs this, its boxed future, its `WakeHandle` and a
 /// place in the executor's table (`tour memory` measures the sum; the budget is 256 bytes).

@@ -1,4 +1,20 @@
 //! Time as futures: `sleep` and `timeout`, on the loop's timers (no thread per timer).
+//!
+//! ## Why `Timeout` needs `pin_project!`
+//!
+//! [`Timeout`]'s `poll` is handed a `Pin<&mut Timeout<F>>` and must poll the future inside,
+//! which takes a `Pin<&mut F>`. Only an `Unpin` type lets go of its pin for a plain `&mut`; a
+//! struct is `Unpin` only if its fields are; and `F` may be an `async fn`'s future, which is
+//! not. So a `poll` that reaches the fields through `&mut` does not compile (E0277, "`F` cannot
+//! be unpinned"). Adding `F: Unpin` to it would make it compile, and unable to time out an
+//! `async fn`. `pin_project!` writes a `project` method that turns the pin on the struct into a
+//! pin on each `#[pin]` field. That takes `unsafe` code, which the macro writes and keeps sound:
+//! the struct is `Unpin` only when its `#[pin]` fields are, and a `Drop` impl, which could move
+//! them, is refused.
+//!
+#![doc = "```compile_fail,E0277"]
+#![doc = include_str!("compile_fail/timeout_by_hand.rs")]
+#![doc = "```"]
 
 use std::cell::RefCell;
 use std::fmt;
