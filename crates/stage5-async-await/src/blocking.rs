@@ -7,10 +7,11 @@
 //! `call_soon_threadsafe` path of the task's waker: the loop is woken out of `epoll_wait`.
 //!
 //! Why not a thread per call: threads cost a stack and a kernel task each, so a pool reuses them,
-//! and caps them. Why tokio's cap of 512 and not Python's default executor's `min(32, cpus + 4)`:
-//! the crawler looks up each name here, one lookup per try in flight, and a lookup that a timeout
-//! gave up on holds its thread until the resolver answers. With a cap of six, lookups would wait
-//! in the queue for each other, and the wait would count against `--timeout`.
+//! and caps them, as Python's default executor does (`min(32, cpus + 4)` threads). The price of
+//! the cap is asyncio's too: the crawler looks up each name here, one lookup per try in flight,
+//! and when more lookups are in flight than the pool has threads (a slow resolver, lookups given
+//! up on that still hold their threads), the others wait in the queue, and their wait counts
+//! against the try's `--timeout`. (tokio's pool caps at 512.)
 //!
 //! Pool threads are started on demand and live until the end of the `run` that made them; `run`
 //! then drops the calls not started and joins every thread not in a call. A thread still in a
@@ -40,9 +41,10 @@ type Delivery = Box<dyn FnOnce() + Send>;
 /// The result a pool thread sends back: the call's value, or its panic.
 pub(crate) type Outcome<T> = Result<T, Box<dyn Any + Send>>;
 
-/// The most threads one pool starts: tokio's default for its blocking pool (see the module docs).
+/// The most threads one pool starts: Python's default executor size.
 fn max_threads() -> usize {
-    512
+    let cpus = thread::available_parallelism().map_or(1, usize::from);
+    (cpus + 4).min(32)
 }
 
 /// The threads of one `run`, and the calls waiting for them.

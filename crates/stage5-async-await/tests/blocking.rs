@@ -48,12 +48,12 @@ fn spawn_blocking_runs_off_the_loop_and_joins_its_threads() {
     assert_eq!(ticks, 5);
     assert!(took >= Duration::from_millis(300), "{took:?}");
 
-    // More calls than the pool's cap (512 threads): every one completes, and the pool stays capped.
+    // More calls than threads: every one completes, and the pool stays small.
     let most_threads = run(async {
-        let handles = (0..600u64)
+        let handles = (0..40u64)
             .map(|i| {
                 spawn_blocking(move || {
-                    std::thread::sleep(Duration::from_millis(20));
+                    std::thread::sleep(Duration::from_millis(5));
                     i
                 })
             })
@@ -67,10 +67,10 @@ fn spawn_blocking_runs_off_the_loop_and_joins_its_threads() {
             most
         });
         let results: Vec<u64> = gather(handles).await.into_iter().map(Result::unwrap).collect();
-        assert_eq!(results, (0..600).collect::<Vec<_>>());
+        assert_eq!(results, (0..40).collect::<Vec<_>>());
         most.await.unwrap()
     });
-    assert!((1..=512).contains(&most_threads), "{most_threads}");
+    assert!((1..=32).contains(&most_threads), "{most_threads}");
 
     assert_eq!(pool_threads(), 0, "run joins its pool's threads once their calls are awaited");
 
