@@ -1,4 +1,4 @@
-//! The tour's lab (`tour switch`, `tour memory`, `tour c10k`): its JSON keeps the documented
+//! The tour's lab (`tour switch`, `tour memory`, `tour c10k`, `tour syscalls`): its JSON keeps the documented
 //! shape, and the claims that chapter 7 of the book decides by the lab's figures (a task switch is
 //! much cheaper than a thread switch, a pending task is light and a parked thread is not, a
 //! thousand connections wait on one thread in little memory) hold with wide margins. The figures
@@ -90,4 +90,40 @@ fn c10k_past_the_fd_limit_is_a_one_line_error() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("file descriptors") && stderr.contains("--connections"), "{stderr}");
     assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn syscalls_stage5_makes_few_per_echoed_message_and_names_them() {
+    let rows = lab_json(&["syscalls", "--messages", "2000"]);
+    let rows = rows.as_array().expect("an array");
+    let servers: Vec<&str> = rows.iter().map(|r| r["server"].as_str().unwrap()).collect();
+    assert_eq!(servers, ["stage3-protocol", "stage5-tasks", "tokio", "smol", "thread-per-connection"]);
+    let stage5 = &rows[1];
+    let per_message = number(stage5, "per_message");
+    // Measured: 9.0 (a read and a write of the socket, a read that finds it empty, the re-arm of
+    // the one-shot socket, and polling's five calls per wait). At least the read and the write.
+    assert!((2.0..=10.0).contains(&per_message), "stage 5: {per_message} calls per message: {stage5}");
+    let calls = stage5["calls"].as_array().expect("the calls by name");
+    let names: Vec<&str> = calls.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    // One wait per message: epoll_wait, or epoll_pwait, as the C library or rustix spells it.
+    assert!(names.iter().any(|n| n.starts_with("epoll_") && n.contains("wait")), "{names:?}");
+    assert!(names.contains(&"epoll_ctl") && names.contains(&"timerfd_settime"), "{names:?}");
+    let named: f64 = calls.iter().map(|c| number(c, "per_message")).sum();
+    assert!((named - per_message).abs() < 0.1, "the named calls add up to {named}, not {per_message}");
+    // A thread per connection blocks in its read: it makes fewer calls than any loop.
+    let threads = number(&rows[4], "per_message");
+    assert!(threads < per_message, "a thread per connection: {threads}, stage 5: {per_message}");
+}
+
+#[test]
+fn syscalls_without_strace_is_a_one_line_error_naming_the_package() {
+    let output = Command::new(release_bin("tour"))
+        .args(["syscalls", "--messages", "1"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("install the `strace` package"), "{stderr}");
 }

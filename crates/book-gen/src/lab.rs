@@ -1,7 +1,7 @@
-//! The lab's measurements: the tour's `switch`, `memory` and `c10k` subcommands, run once each,
+//! The lab's measurements: the tour's `switch`, `memory`, `c10k` and `syscalls` subcommands, run once each,
 //! and the criterion benches the book shows ([`crate::bench`]).
 //!
-//! [`collect`] runs the release tour with [`SWITCH_ARGS`], [`MEMORY_ARGS`] and [`C10K_ARGS`] and
+//! [`collect`] runs the release tour with [`SWITCH_ARGS`], [`MEMORY_ARGS`], [`C10K_ARGS`] and [`SYSCALLS_ARGS`] and
 //! keeps what each printed, with the command that printed it, then the benches' estimates, in a
 //! [`LabData`] that shares the
 //! tour run's date, commit and machine (it is measured by the same `book-gen data`, right after
@@ -31,7 +31,13 @@ pub const C10K_CONNECTIONS: usize = 10_000;
 /// Ten thousand connections, on one thread and on a thread each.
 pub const C10K_ARGS: &[&str] = &["c10k", "--connections", "10000", "--json"];
 
-/// The lab's three measurements, the benches, and where they ran.
+/// Messages per echo server in the system-call count (the tour's default).
+pub const SYSCALLS_MESSAGES: usize = 10_000;
+
+/// System calls per echoed message, by name, for each echo server.
+pub const SYSCALLS_ARGS: &[&str] = &["syscalls", "--messages", "10000", "--json"];
+
+/// The lab's four measurements, the benches, and where they ran.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabData {
     /// What wrote this file.
@@ -48,6 +54,8 @@ pub struct LabData {
     pub memory: Measured<Vec<MemoryCost>>,
     /// `tour c10k --connections 10000 --json`.
     pub c10k: Measured<Vec<C10kRow>>,
+    /// `tour syscalls --messages 10000 --json`.
+    pub syscalls: Measured<Vec<SyscallRow>>,
     /// `cargo bench --bench runtime --bench echo`: criterion's estimates.
     pub benches: Measured<Vec<crate::bench::Estimate>>,
 }
@@ -60,7 +68,7 @@ pub struct Measured<T> {
 }
 
 // The tour's own types, so the book reads exactly what the lab prints.
-pub use tour::lab::{c10k::C10kRow, memory::MemoryCost, switch::SwitchCost};
+pub use tour::lab::{c10k::C10kRow, memory::MemoryCost, switch::SwitchCost, syscalls::SyscallRow};
 
 impl LabData {
     /// The memory row of a kind (`stage5-task`, `os-thread`, ...).
@@ -73,9 +81,15 @@ impl LabData {
         self.c10k.result.iter().find(|row| row.stage == stage)
     }
 
-    /// The four commands, in the order they ran.
-    pub fn commands(&self) -> [&str; 4] {
-        [&self.switch.command, &self.memory.command, &self.c10k.command, &self.benches.command]
+    /// The five commands, in the order they ran.
+    pub fn commands(&self) -> [&str; 5] {
+        [
+            &self.switch.command,
+            &self.memory.command,
+            &self.c10k.command,
+            &self.syscalls.command,
+            &self.benches.command,
+        ]
     }
 
     /// The caption under what `commands` measured.
@@ -93,8 +107,8 @@ impl LabData {
     }
 }
 
-/// Runs the three lab commands of the release tour in `root` (about half a minute, most of it
-/// the C10K run), then the benches (a few minutes), recorded as measured in the same run as `tour`.
+/// Runs the four lab commands of the release tour in `root` (about a minute and a half, most of it
+/// the C10K run and the system-call count under strace), then the benches (a few minutes), recorded as measured in the same run as `tour`.
 pub fn collect(root: &Path, tour: &TourData) -> io::Result<LabData> {
     Ok(LabData {
         generated_by: tour.generated_by.clone(),
@@ -104,6 +118,7 @@ pub fn collect(root: &Path, tour: &TourData) -> io::Result<LabData> {
         switch: measure(root, SWITCH_ARGS)?,
         memory: measure(root, MEMORY_ARGS)?,
         c10k: measure(root, C10K_ARGS)?,
+        syscalls: measure(root, SYSCALLS_ARGS)?,
         benches: crate::bench::collect(root)?,
     })
 }
@@ -139,6 +154,12 @@ mod tests {
     fn the_c10k_connections_are_the_ones_measured() {
         let at = C10K_ARGS.iter().position(|a| *a == "--connections").unwrap();
         assert_eq!(C10K_ARGS[at + 1].parse::<usize>().unwrap(), C10K_CONNECTIONS);
+    }
+
+    #[test]
+    fn the_syscalls_messages_are_the_ones_measured() {
+        let at = SYSCALLS_ARGS.iter().position(|a| *a == "--messages").unwrap();
+        assert_eq!(SYSCALLS_ARGS[at + 1].parse::<usize>().unwrap(), SYSCALLS_MESSAGES);
     }
 
     #[test]

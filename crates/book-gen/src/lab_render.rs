@@ -1,5 +1,5 @@
-//! What chapter 7 shows of the lab, drawn from `book/src/data/lab.json`: a table for each of
-//! `switch`, `memory` and `c10k`, each under the caption of the command that measured it, two
+//! What chapters 3 and 7 show of the lab, drawn from `book/src/data/lab.json`: a table for each of
+//! `switch`, `memory`, `c10k` and `syscalls`, each under the caption of the command that measured it, two
 //! charts, the benches' tables ([`crate::bench`]), and the lab's rows of the claims table
 //! ([`crate::claims`]); [`crate::render`] writes them all.
 
@@ -64,6 +64,22 @@ fn c10k_table(lab: &LabData) -> String {
     md_table(&["stage", "connections", "wall s", "threads", "resident bytes per connection", "errors"], &rows)
         + "\n"
         + &lab.caption(&[&lab.c10k.command])
+}
+
+fn syscalls_table(lab: &LabData) -> String {
+    let rows: Vec<Vec<String>> = lab
+        .syscalls
+        .result
+        .iter()
+        .map(|r| {
+            let calls: Vec<String> =
+                r.calls.iter().map(|c| format!("`{}` {:.2}", c.name, c.per_message)).collect();
+            vec![r.server.clone(), format!("{:.2}", r.per_message), calls.join(", ")]
+        })
+        .collect();
+    md_table(&["echo server", "system calls per message", "the calls, by name, per message"], &rows)
+        + "\n"
+        + &lab.caption(&[&lab.syscalls.command])
 }
 
 /// The notes under a lab chart: the command, the run, the machine.
@@ -177,6 +193,7 @@ pub fn generate(root: &Path, lab: &LabData) -> Vec<(PathBuf, String)> {
         (dir.join("lab-switch.md"), switch_table(lab)),
         (dir.join("lab-memory.md"), memory_table(lab)),
         (dir.join("lab-c10k.md"), c10k_table(lab)),
+        (dir.join("lab-syscalls.md"), syscalls_table(lab)),
         (dir.join("lab-memory.svg"), memory_chart(lab)),
         (dir.join("lab-c10k.svg"), c10k_chart(lab)),
     ]
@@ -188,7 +205,8 @@ pub fn generate(root: &Path, lab: &LabData) -> Vec<(PathBuf, String)> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::lab::{C10kRow, Measured, MemoryCost, SwitchCost};
+    use crate::lab::{C10kRow, Measured, MemoryCost, SwitchCost, SyscallRow};
+    use tour::lab::syscalls::Call;
 
     fn c10k(stage: &str, threads: usize, bytes_per_connection: f64) -> C10kRow {
         C10kRow {
@@ -219,6 +237,18 @@ pub(crate) mod tests {
             c10k: Measured {
                 command: data::release_tour_command(lab::C10K_ARGS),
                 result: vec![c10k("stage5-tasks", 1, 1300.0), c10k("stage1-threads", 5000, 23000.0)],
+            },
+            syscalls: Measured {
+                command: data::release_tour_command(lab::SYSCALLS_ARGS),
+                result: vec![SyscallRow {
+                    server: "stage5-tasks".into(),
+                    messages: 10_000,
+                    per_message: 3.0,
+                    calls: vec![
+                        Call { name: "epoll_wait".into(), per_message: 1.0 },
+                        Call { name: "read".into(), per_message: 2.0 },
+                    ],
+                }],
             },
             benches: crate::bench::tests::sample(1000.0),
         }
@@ -257,5 +287,7 @@ pub(crate) mod tests {
         assert!(switch.contains("| ns per switch | 50000 | 2000.0 | 25× |"), "{switch}");
         assert!(memory_table(&lab).contains("| os-thread | 1000 | 9900 |"));
         assert!(c10k_table(&lab).contains("| stage5-tasks | 10000 | 1.500 | 1 | 1300 | 0 |"));
+        let syscalls = syscalls_table(&lab);
+        assert!(syscalls.contains("| stage5-tasks | 3.00 | `epoll_wait` 1.00, `read` 2.00 |"), "{syscalls}");
     }
 }

@@ -8,7 +8,7 @@
 //! | [`diffs`] | unified diffs between consecutive stages' files, into `book/src/diffs/` | `cargo run -p book-gen -- diffs` |
 //! | [`diff_path`] | the share of each stage's `fetch.rs` and `crawler.rs` that the diff from the stage before leaves unchanged, against its floor | `cargo run -p book-gen -- diff-path` |
 //! | [`data`] | runs the release tour, records the machine, writes `book/src/data/` | `cargo run -p book-gen -- data` |
-//! | [`lab`] | runs the tour's lab (`switch`, `memory`, `c10k`) in the same `data` run | `cargo run -p book-gen -- data` |
+//! | [`lab`] | runs the tour's lab (`switch`, `memory`, `c10k`, `syscalls`) in the same `data` run | `cargo run -p book-gen -- data` |
 //! | [`bench`] | runs the runtime and echo benches in the same `data` run; their tables, from criterion's estimates | `cargo run -p book-gen -- data` |
 //! | [`render`] | the tables, sentences and charts drawn from `tour.json` | `cargo run -p book-gen -- render` |
 //! | [`claims`] | the claims table: each claim of the asyncio notes, its rule, and whether it holds | `cargo run -p book-gen -- render` |

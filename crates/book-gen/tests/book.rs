@@ -82,9 +82,10 @@ fn the_lab_was_measured_with_the_tour_and_every_lab_table_and_chart_matches_it()
     let measured = lab::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
     let tour = data::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
     assert!(measured.same_run_as(&tour), "lab.json and tour.json come from different runs: run `{fix}`");
-    let [switch, memory, c10k] =
-        [lab::SWITCH_ARGS, lab::MEMORY_ARGS, lab::C10K_ARGS].map(data::release_tour_command);
-    assert_eq!(measured.commands(), [&*switch, &*memory, &*c10k, bench::COMMAND], "run `{fix}`");
+    let [switch, memory, c10k, syscalls] =
+        [lab::SWITCH_ARGS, lab::MEMORY_ARGS, lab::C10K_ARGS, lab::SYSCALLS_ARGS]
+            .map(data::release_tour_command);
+    assert_eq!(measured.commands(), [&*switch, &*memory, &*c10k, &*syscalls, bench::COMMAND], "run `{fix}`");
     let switch = &measured.switch.result;
     assert!(switch.thread_switch_ns > 0.0 && switch.task_switch_ns > 0.0, "{switch:?}: run `{fix}`");
     for kind in ["stage4-task", "stage5-task", "tokio-task", "smol-task", "os-thread"] {
@@ -95,6 +96,12 @@ fn the_lab_was_measured_with_the_tour_and_every_lab_table_and_chart_matches_it()
         let row = measured.c10k_row(stage).unwrap_or_else(|| panic!("no {stage} in lab.json: run `{fix}`"));
         assert_eq!(row.connections, lab::C10K_CONNECTIONS, "{row:?}: run `{fix}`");
         assert!(row.wall_secs > 0.0 && row.threads > 0, "{row:?}: run `{fix}`");
+    }
+    let servers: Vec<&str> = measured.syscalls.result.iter().map(|row| row.server.as_str()).collect();
+    assert_eq!(servers, tour::lab::syscalls::SERVERS, "run `{fix}`");
+    for row in &measured.syscalls.result {
+        assert_eq!(row.messages, lab::SYSCALLS_MESSAGES, "{row:?}: run `{fix}`");
+        assert!(row.per_message > 0.0 && !row.calls.is_empty(), "{row:?}: run `{fix}`");
     }
     for id in bench::ids() {
         let ns = measured.bench_ns(&id).unwrap_or_else(|| panic!("no bench {id} in lab.json: run `{fix}`"));

@@ -6,6 +6,7 @@
 //! cargo run --release -p tour -- switch        # the lab: see `tour::lab`
 //! cargo run --release -p tour -- memory
 //! cargo run --release -p tour -- c10k --connections 10000
+//! cargo run --release -p tour -- syscalls
 //! ```
 //!
 //! The site runs inside the tour, on its own thread. Each stage runs as a child process (the tour
@@ -77,6 +78,18 @@ enum Lab {
         #[arg(long)]
         json: bool,
     },
+    /// System calls per echoed message (one client in lock-step), by name, counted by strace
+    Syscalls {
+        /// Messages of the shorter of the two runs per server (the other sends twice as many)
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// Only this server (stage3-protocol, stage5-tasks, tokio, smol, thread-per-connection)
+        #[arg(long)]
+        server: Option<String>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -96,6 +109,12 @@ fn main() -> ExitCode {
     }
     let args = TourArgs::parse();
     if let Some(which) = args.lab {
+        if matches!(which, Lab::Syscalls { .. })
+            && let Err(why) = lab::syscalls::strace_available()
+        {
+            eprintln!("error: {why}");
+            return ExitCode::from(2);
+        }
         return exit_with(run_lab(which));
     }
     let config = site::SiteConfig {
@@ -163,6 +182,19 @@ fn run_lab(which: Lab) -> Result<(), String> {
         }
         Lab::Switch { json } => print(json, &lab::switch::measure(), lab::switch::render),
         Lab::Memory { json } => print(json, &lab::memory::measure()?, |rows| lab::memory::render(rows)),
+        Lab::Syscalls { messages, server, json } => {
+            let servers: Vec<&str> = match &server {
+                Some(one) if lab::syscalls::SERVERS.contains(&one.as_str()) => vec![one.as_str()],
+                Some(other) => {
+                    return Err(format!(
+                        "no server named {other}: one of {}",
+                        lab::syscalls::SERVERS.join(", ")
+                    ));
+                }
+                None => lab::syscalls::SERVERS.to_vec(),
+            };
+            print(json, &lab::syscalls::measure(messages, &servers)?, |rows| lab::syscalls::render(rows))
+        }
     }
     Ok(())
 }

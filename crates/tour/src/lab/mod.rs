@@ -4,6 +4,7 @@
 //! cargo run --release -p tour -- switch            # a thread switch against a task switch
 //! cargo run --release -p tour -- memory            # bytes per pending task, per parked thread
 //! cargo run --release -p tour -- c10k --connections 10000
+//! cargo run --release -p tour -- syscalls          # system calls per echoed message, by name
 //! ```
 //!
 //! Each measurement that reads the process's memory runs in a child process of its own (the tour
@@ -13,6 +14,7 @@
 pub mod c10k;
 pub mod memory;
 pub mod switch;
+pub mod syscalls;
 
 use std::process::Command;
 
@@ -57,6 +59,7 @@ pub fn run_lab_main(args: &[String]) -> Result<(), String> {
         Some("memory") => memory::child(&args[1..]),
         Some("c10k") => c10k::child(&args[1..]),
         Some("site") => c10k::site_child(&args[1..]),
+        Some("syscalls-server") => syscalls::server_child(&args[1..]),
         other => Err(format!("no lab measurement named {other:?}")),
     }
 }
