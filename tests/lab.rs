@@ -92,8 +92,27 @@ fn c10k_past_the_fd_limit_is_a_one_line_error() {
     assert!(output.stdout.is_empty());
 }
 
+/// Installs Debian's `strace` when it is missing, as `.ci/run` does: the README's test command
+/// must pass on a fresh machine with nothing installed by hand.
+fn ensure_strace() {
+    let present = |_: ()| Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
+    if present(()) {
+        return;
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let as_root = |args: &[&str]| {
+        let mut command = if root { Command::new(args[0]) } else { Command::new("sudo") };
+        command.args(if root { &args[1..] } else { args }).env("DEBIAN_FRONTEND", "noninteractive");
+        command.status().is_ok_and(|status| status.success())
+    };
+    let installed =
+        as_root(&["apt-get", "update", "-qq"]) && as_root(&["apt-get", "install", "-y", "-qq", "strace"]);
+    assert!(installed && present(()), "strace is missing and could not be installed: apt-get install strace");
+}
+
 #[test]
 fn syscalls_stage5_makes_few_per_echoed_message_and_names_them() {
+    ensure_strace();
     let rows = lab_json(&["syscalls", "--messages", "2000"]);
     let rows = rows.as_array().expect("an array");
     let servers: Vec<&str> = rows.iter().map(|r| r["server"].as_str().unwrap()).collect();
