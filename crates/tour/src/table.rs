@@ -81,10 +81,11 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// The rows as an aligned text table.
+/// The rows as an aligned text table (the mode column as wide as its longest mode).
 pub fn render(rows: &[Row]) -> String {
+    let mode_width = rows.iter().map(|row| row.mode.len()).chain(["mode".len()]).max().unwrap_or_default();
     let mut out = format!(
-        "{:<5} {:<11} {:>5} {:>6} {:>8} {:>8} {:>12} {:>16} {:>11}\n",
+        "{:<5} {:<mode_width$} {:>5} {:>6} {:>8} {:>8} {:>12} {:>16} {:>11}\n",
         "stage",
         "mode",
         "urls",
@@ -97,7 +98,7 @@ pub fn render(rows: &[Row]) -> String {
     );
     for row in rows {
         out += &format!(
-            "{:<5} {:<11} {:>5} {:>6} {:>8.3} {:>8.3} {:>12} {:>16} {:>11}\n",
+            "{:<5} {:<mode_width$} {:>5} {:>6} {:>8.3} {:>8.3} {:>12} {:>16} {:>11}\n",
             row.stage,
             row.mode,
             row.urls,
@@ -115,6 +116,24 @@ pub fn render(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_line_of_the_table_lines_up_whatever_the_modes() {
+        let row = |mode: &str| Row {
+            stage: 6,
+            mode: mode.to_string(),
+            urls: 269,
+            errors: 6,
+            wall_secs: 0.9,
+            cpu_secs: 0.05,
+            peak_threads: 3,
+            peak_connections: 10,
+            same_report: true,
+        };
+        let table = render(&[row("tokio"), row("tokio-multi-thread")]);
+        let widths: Vec<usize> = table.lines().map(str::len).collect();
+        assert!(widths.iter().all(|&w| w == widths[0]), "{table}");
+    }
 
     #[test]
     fn keys_are_the_serialised_fields_in_order() {
