@@ -54,6 +54,22 @@ fn stage3_server() -> Server {
     Server { addr, stop: Box::new(stop) }
 }
 
+/// A server on a thread of its own: `serve` sends its address on `ready`, then serves until
+/// `stop` fires; [`Server::stop`] fires it and joins the thread.
+fn on_a_thread(
+    serve: impl FnOnce(mpsc::Sender<SocketAddr>, futures::channel::oneshot::Receiver<()>) + Send + 'static,
+) -> Server {
+    let (ready, addr) = mpsc::channel();
+    let (stop_sender, stop_receiver) = futures::channel::oneshot::channel::<()>();
+    let thread = thread::spawn(move || serve(ready, stop_receiver));
+    let addr = addr.recv().unwrap();
+    let stop = move || {
+        stop_sender.send(()).unwrap();
+        thread.join().unwrap();
+    };
+    Server { addr, stop: Box::new(stop) }
+}
+
 fn stage5_server() -> Server {
     use futures::io::{AsyncReadExt, AsyncWriteExt};
     use stage5_async_await::net::{TcpListener, TcpStream};
@@ -65,9 +81,7 @@ fn stage5_server() -> Server {
             }
         }
     }
-    let (ready, addr) = mpsc::channel();
-    let (stop_sender, stop_receiver) = futures::channel::oneshot::channel::<()>();
-    let thread = thread::spawn(move || {
+    on_a_thread(|ready, stop_receiver| {
         stage5_async_await::run(async move {
             let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
             ready.send(listener.local_addr().unwrap()).unwrap();
@@ -78,13 +92,7 @@ fn stage5_server() -> Server {
             };
             futures::future::select(Box::pin(accept), stop_receiver).await;
         });
-    });
-    let addr = addr.recv().unwrap();
-    let stop = move || {
-        stop_sender.send(()).unwrap();
-        thread.join().unwrap();
-    };
-    Server { addr, stop: Box::new(stop) }
+    })
 }
 
 fn tokio_server() -> Server {
@@ -126,9 +134,7 @@ fn smol_server() -> Server {
     use async_executor::LocalExecutor;
     use async_io::Async;
     use futures::io::{AsyncReadExt, AsyncWriteExt};
-    let (ready, addr) = mpsc::channel();
-    let (stop_sender, stop_receiver) = futures::channel::oneshot::channel::<()>();
-    let thread = thread::spawn(move || {
+    on_a_thread(|ready, stop_receiver| {
         let ex = LocalExecutor::new();
         async_io::block_on(ex.run(async {
             let listener = Async::<TcpListener>::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
@@ -148,13 +154,7 @@ fn smol_server() -> Server {
             };
             futures::future::select(Box::pin(accept), stop_receiver).await;
         }));
-    });
-    let addr = addr.recv().unwrap();
-    let stop = move || {
-        stop_sender.send(()).unwrap();
-        thread.join().unwrap();
-    };
-    Server { addr, stop: Box::new(stop) }
+    })
 }
 
 fn thread_per_connection_server() -> Server {

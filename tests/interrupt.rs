@@ -4,7 +4,10 @@
 //! "Promptly" is measured against what the crawl would otherwise wait for. One root is
 //! `/fault/silent`, a server that accepts and never answers, fetched with `--timeout 30`: at the
 //! moment of the signal a fetch is asleep on it (in `read`, in a child process, or as a task)
-//! that would not end for 30 seconds, four tries over. The crawler must exit well inside that.
+//! that would not end for 30 seconds, four tries over. Another is the site by the name
+//! `localhost`, whose lookup is made to take as long (`--resolver-delay`), so that a fetch is
+//! also waiting for a resolver (in sequential mode, that is the wait the signal meets). The
+//! crawler must exit well inside that.
 //! Reading its stderr to the end also proves that no child process outlived it: stage 1's
 //! children share that stderr, so a surviving child would hold the pipe open.
 
@@ -24,7 +27,7 @@ use nix::unistd::Pid;
 const TIMEOUT_SECS: u64 = 30;
 
 /// Pages fetched before the signal is sent, so the report has something to show. One, because in
-/// sequential mode the silent root, second in line, is all that runs after the first page.
+/// sequential mode the named root, second in line, is all that runs after the first page.
 const PAGES_BEFORE_SIGNAL: usize = 1;
 
 #[test]
@@ -33,11 +36,13 @@ fn ctrl_c_stops_every_stage_with_a_report_and_status_130() {
     let site = site::spawn(site::SiteConfig { latency: Duration::from_millis(200), ..Default::default() })
         .expect("start the fixture site");
     let silent = format!("{}fault/silent", site.url());
+    let named = site.url().replace("127.0.0.1", "localhost");
 
     for run in stages::ALL {
         let what = run.to_string();
         let mut child = Command::new(bin(run.crate_name))
-            .args([site.url().as_str(), silent.as_str(), "-v", "--timeout", &TIMEOUT_SECS.to_string()])
+            .args([site.url().as_str(), named.as_str(), silent.as_str(), "-v"])
+            .args(["--timeout", &TIMEOUT_SECS.to_string(), "--resolver-delay", &TIMEOUT_SECS.to_string()])
             .args(run.extra_flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -84,6 +89,8 @@ fn ctrl_c_stops_every_stage_with_a_report_and_status_130() {
         assert!(rest.iter().any(|l| l.starts_with("interrupted: stopping")), "{what}: {rest:?}");
         assert!(!rest.iter().any(|l| l.contains("panicked")), "{what}: {rest:?}");
         check_interrupted_report(&what, &report, &site);
+        // The named root was cut short in its lookup: no row, like the silent one.
+        assert!(!report.lines().any(|l| l.starts_with(named.as_str())), "{what}: {report}");
     }
 }
 

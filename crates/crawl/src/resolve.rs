@@ -96,8 +96,14 @@ impl NameLookup {
 pub enum Background {
     /// An IP address: the answer, already there.
     Known(SocketAddr),
-    /// A name: its thread sends the answer here when it has one.
-    Running(mpsc::Receiver<Result<SocketAddr, FetchError>>),
+    /// A name: its thread sends the answer to `answer` when it has one. `cut_short` is another
+    /// way in, to end a wait for it early ([`Background::cut_short`]).
+    Running {
+        /// Where the answer arrives.
+        answer: mpsc::Receiver<Result<SocketAddr, FetchError>>,
+        /// A sender of the same channel, for [`Background::cut_short`].
+        cut_short: mpsc::Sender<Result<SocketAddr, FetchError>>,
+    },
 }
 
 impl Background {
@@ -108,21 +114,33 @@ impl Background {
             Lookup::Known(addr) => return Ok(Background::Known(addr)),
             Lookup::Blocking(name) => name,
         };
-        let (answer, receiver) = mpsc::sync_channel(1);
+        // Unbounded, so that neither of its two senders can ever block.
+        let (sender, answer) = mpsc::channel();
+        let cut_short = sender.clone();
         std::thread::Builder::new()
             .name("resolver".into())
             .spawn(move || {
-                let _ = answer.send(name.run()); // the try may have given up: nobody hears it
+                let _ = sender.send(name.run()); // the try may have given up: nobody hears it
             })
             .map_err(|e| FetchError::from_io(&e))?;
-        Ok(Background::Running(receiver))
+        Ok(Background::Running { answer, cut_short })
+    }
+
+    /// Something that ends a [`wait`](Background::wait) for this lookup at once, from any thread,
+    /// with an `io` error "interrupted": stage 1's Ctrl-C. `None` for an address known already.
+    pub fn cut_short(&self) -> Option<impl FnOnce() + Send + 'static> {
+        let Background::Running { cut_short, .. } = self else { return None };
+        let cut_short = cut_short.clone();
+        Some(move || {
+            let _ = cut_short.send(Err(FetchError::new(ErrorKind::Io, "interrupted")));
+        })
     }
 
     /// The answer if it has come, without waiting.
     pub fn poll(&self) -> Poll<Result<SocketAddr, FetchError>> {
         match self {
             Background::Known(addr) => Poll::Ready(Ok(*addr)),
-            Background::Running(receiver) => match receiver.try_recv() {
+            Background::Running { answer, .. } => match answer.try_recv() {
                 Ok(answer) => Poll::Ready(answer),
                 Err(mpsc::TryRecvError::Empty) => Poll::Pending,
                 Err(mpsc::TryRecvError::Disconnected) => Poll::Ready(Err(lookup_thread_died())),
@@ -134,7 +152,7 @@ impl Background {
     pub fn wait(self, timeout: Duration) -> Result<SocketAddr, FetchError> {
         match self {
             Background::Known(addr) => Ok(addr),
-            Background::Running(receiver) => match receiver.recv_timeout(timeout) {
+            Background::Running { answer, .. } => match answer.recv_timeout(timeout) {
                 Ok(answer) => answer,
                 Err(mpsc::RecvTimeoutError::Timeout) => Err(FetchError::timeout()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => Err(lookup_thread_died()),
@@ -190,5 +208,14 @@ mod tests {
         );
         let background = Background::start(resolver.lookup(&url).unwrap()).unwrap();
         assert!(background.poll().is_pending(), "a lookup that sleeps 10 s is not done at once");
+        let cut_short = background.cut_short().expect("a name's lookup can be cut short");
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            cut_short();
+        });
+        let started = Instant::now();
+        let error = background.wait(Duration::from_secs(10)).unwrap_err();
+        assert_eq!((error.kind, error.detail.as_str()), (ErrorKind::Io, "interrupted"));
+        assert!(started.elapsed() < Duration::from_secs(5), "cut short after {:?}", started.elapsed());
     }
 }

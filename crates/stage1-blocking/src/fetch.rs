@@ -30,6 +30,7 @@ use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use url::Url;
 
 use crate::socket::Socket;
+use crate::unblock;
 
 /// Bytes asked of one `read`.
 const READ_CHUNK: usize = 16 * 1024;
@@ -54,6 +55,7 @@ fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     // Starting and resolving: the lookup runs on a thread of its own, and this one sleeps until
     // it answers, or until the deadline.
     let lookup = Background::start(config.resolver.lookup(url)?)?;
+    let _unblock = unblock::end_lookup_on_interrupt(&lookup); // Ctrl-C ends the wait: see `unblock`
     let addr = lookup.wait(time_left(deadline)?)?;
     // Connecting: the thread sleeps through the TCP handshake.
     let mut socket = Socket::connect(addr, time_left(deadline)?, config.trace).map_err(blocking_error)?;

@@ -90,6 +90,13 @@ pub fn shut_down_on_interrupt(stream: &Arc<TcpStream>) -> Registration {
 }
 // ANCHOR_END: shut_down
 
+/// On Ctrl-C, ends a wait for `lookup` (a name being looked up on its own thread): the wait
+/// returns an `interrupted` error at once. Nothing to register for an address known already.
+pub fn end_lookup_on_interrupt(lookup: &crawl::resolve::Background) -> Option<Registration> {
+    let cut_short = lookup.cut_short()?;
+    Some(register(Box::new(cut_short)))
+}
+
 /// On Ctrl-C, kills the child process `pid` (the terminal's Ctrl-C reaches it anyway, but a
 /// `kill -INT` of the parent alone would not).
 ///

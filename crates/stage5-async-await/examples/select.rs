@@ -28,31 +28,17 @@ use std::pin::pin;
 use std::time::Duration;
 
 use futures::future::select;
-use stage5_async_await::time::sleep;
+
 use stage5_async_await::{JoinError, spawn};
 
+#[path = "shared/job.rs"]
+mod job;
+use job::job;
 #[path = "shared/timed.rs"]
 mod timed;
 use timed::timed;
 
-/// Says when it is dropped: the job's cleanup, run whether it finished or not.
-struct Cleanup(&'static str);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        println!("{}: cleaned up", self.0);
-    }
-}
-
 // ANCHOR: select
-async fn job(name: &'static str, units: u32, unit: Duration) -> &'static str {
-    let _cleanup = Cleanup(name);
-    println!("{name}: start, needs {units} units");
-    sleep(unit * units).await;
-    println!("{name}: done");
-    name
-}
-
 async fn race_futures(unit: Duration) {
     // `pin!` keeps each future here, in this function's frame, and lends `select` a `Pin<&mut _>`.
     let tortoise = pin!(job("tortoise", 3, unit));

@@ -12,30 +12,16 @@
 
 use std::time::Duration;
 
-use stage5_async_await::time::{sleep, timeout};
+use stage5_async_await::time::timeout;
 
+#[path = "shared/job.rs"]
+mod job;
+use job::job;
 #[path = "shared/timed.rs"]
 mod timed;
 use timed::timed;
 
-/// Says when it is dropped: the job's cleanup, run whether it finished or not.
-struct Cleanup(&'static str);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        println!("{}: cleaned up", self.0);
-    }
-}
-
 // ANCHOR: timeouts
-async fn job(name: &'static str, units: u32, unit: Duration) -> &'static str {
-    let _cleanup = Cleanup(name);
-    println!("{name}: start, needs {units} units");
-    sleep(unit * units).await;
-    println!("{name}: done");
-    name
-}
-
 async fn both(unit: Duration) {
     let fast = timeout(unit * 2, job("fast", 1, unit)).await;
     println!("fast: {fast:?}");
