@@ -82,6 +82,10 @@ struct Shared {
     closing: Cell<bool>,
     /// The socket is closed and `connection_lost` is scheduled.
     closed: Cell<bool>,
+    /// The socket's callback ([`on_ready`]) is running: it re-arms the socket once, when it
+    /// returns, so a `write` or `close` made from inside it (an echo) leaves the re-arm to it,
+    /// instead of paying an `epoll_ctl` that the callback's own would undo.
+    in_callback: Cell<bool>,
     /// Calls the protocol's `connection_lost`; taken when the transport closes.
     on_lost: RefCell<Option<OnLost>>,
 }
@@ -147,7 +151,7 @@ impl Transport {
         let (Some(token), Some(lp)) = (self.shared.token.get(), self.shared.event_loop.upgrade()) else {
             return;
         };
-        if self.shared.closed.get() {
+        if self.shared.closed.get() || self.shared.in_callback.get() {
             return;
         }
         let interest = if !self.shared.connected.get() {
@@ -215,6 +219,7 @@ pub(crate) fn attach<P: Protocol>(
             connected: Cell::new(connected),
             closing: Cell::new(false),
             closed: Cell::new(false),
+            in_callback: Cell::new(false),
             on_lost: RefCell::new(Some(Box::new(move |error| {
                 lost_protocol.borrow_mut().connection_lost(error)
             }))),
@@ -259,12 +264,14 @@ fn on_ready<P: Protocol>(transport: &Transport, protocol: &RefCell<P>, ready: Re
         }
         return;
     }
+    transport.shared.in_callback.set(true);
     if ready.writable {
         transport.flush();
     }
     if ready.readable && !transport.is_closing() {
         read_once(transport, protocol);
     }
+    transport.shared.in_callback.set(false);
     transport.rearm();
 }
 
