@@ -79,15 +79,19 @@ impl Resolver {
 
 impl NameLookup {
     /// Asks the system's resolver (after the test delay), blocking the calling thread: the first
-    /// address it gives.
+    /// address it gives. A lookup that panics is a failed lookup ([`lookup_panicked`]), so that
+    /// every stage, whichever thread runs it, reports it the same way.
     pub fn run(self) -> Result<SocketAddr, FetchError> {
-        std::thread::sleep(self.delay);
-        let host = self.host;
-        (host.as_str(), self.port)
-            .to_socket_addrs()
-            .map_err(|e| FetchError::new(ErrorKind::Dns, format!("{host}: {e}")))?
-            .next()
-            .ok_or_else(|| FetchError::new(ErrorKind::Dns, format!("{host}: no address")))
+        let lookup = || {
+            std::thread::sleep(self.delay);
+            let host = self.host.as_str();
+            (host, self.port)
+                .to_socket_addrs()
+                .map_err(|e| FetchError::new(ErrorKind::Dns, format!("{host}: {e}")))?
+                .next()
+                .ok_or_else(|| FetchError::new(ErrorKind::Dns, format!("{host}: no address")))
+        };
+        std::panic::catch_unwind(lookup).unwrap_or_else(|_| Err(lookup_panicked()))
     }
 }
 
@@ -143,7 +147,8 @@ impl Background {
             Background::Running { answer, .. } => match answer.try_recv() {
                 Ok(answer) => Poll::Ready(answer),
                 Err(mpsc::TryRecvError::Empty) => Poll::Pending,
-                Err(mpsc::TryRecvError::Disconnected) => Poll::Ready(Err(lookup_thread_died())),
+                // (Not while `self` holds `cut_short`, a sender of the same channel.)
+                Err(mpsc::TryRecvError::Disconnected) => Poll::Ready(Err(lookup_panicked())),
             },
         }
     }
@@ -155,15 +160,15 @@ impl Background {
             Background::Running { answer, .. } => match answer.recv_timeout(timeout) {
                 Ok(answer) => answer,
                 Err(mpsc::RecvTimeoutError::Timeout) => Err(FetchError::timeout()),
-                Err(mpsc::RecvTimeoutError::Disconnected) => Err(lookup_thread_died()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => Err(lookup_panicked()),
             },
         }
     }
 }
 
-/// The error for a lookup whose thread ended without an answer (it panicked).
-pub fn lookup_thread_died() -> FetchError {
-    FetchError::new(ErrorKind::Dns, "the lookup's thread ended without an answer")
+/// The error for a lookup that panicked.
+pub fn lookup_panicked() -> FetchError {
+    FetchError::new(ErrorKind::Dns, "the lookup panicked")
 }
 
 #[cfg(test)]

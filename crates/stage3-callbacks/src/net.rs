@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 
 use crawl::FetchError;
-use crawl::resolve::{Lookup, lookup_thread_died};
+use crawl::resolve::Lookup;
 
 use crate::blocking::Job;
 use crate::event_loop::{EventLoop, Interest, Token, WeakEventLoop};
@@ -30,11 +30,7 @@ pub fn lookup(
 ) -> io::Result<Job<Result<SocketAddr, FetchError>>> {
     match lookup {
         Lookup::Known(addr) => Ok(Job::ready(lp, Ok(addr))),
-        Lookup::Blocking(name) => lp.run_in_executor(
-            // A lookup that panicked is a failed lookup, as in every stage (see `crawl::resolve`).
-            move || std::panic::catch_unwind(|| name.run()).unwrap_or_else(|_| Err(lookup_thread_died())),
-            on_done,
-        ),
+        Lookup::Blocking(name) => lp.run_in_executor(move || name.run(), on_done),
     }
 }
 

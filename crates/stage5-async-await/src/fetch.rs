@@ -22,7 +22,7 @@
 use std::net::SocketAddr;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::resolve::{Lookup, lookup_thread_died};
+use crawl::resolve::Lookup;
 use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use futures::io::AsyncWriteExt;
 use url::Url;
@@ -80,7 +80,6 @@ async fn resolve(lookup: Lookup) -> Result<SocketAddr, FetchError> {
         Lookup::Known(addr) => Ok(addr),
         Lookup::Blocking(name) => match spawn_blocking(move || name.run()).await {
             Ok(answer) => answer,
-            Err(e) if e.is_panic() => Err(lookup_thread_died()),
             Err(e) => Err(FetchError::new(ErrorKind::Io, format!("the lookup did not run: {e}"))),
         },
     }

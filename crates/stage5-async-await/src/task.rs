@@ -157,13 +157,6 @@ pub enum JoinError {
     NoThread(String),
 }
 
-impl JoinError {
-    /// Whether the task panicked (tokio's `JoinError` has the same question).
-    pub fn is_panic(&self) -> bool {
-        matches!(self, JoinError::Panicked(_))
-    }
-}
-
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

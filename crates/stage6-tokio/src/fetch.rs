@@ -24,7 +24,7 @@
 use std::net::SocketAddr;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
-use crawl::resolve::{Lookup, lookup_thread_died};
+use crawl::resolve::Lookup;
 use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -82,7 +82,6 @@ async fn resolve(lookup: Lookup) -> Result<SocketAddr, FetchError> {
         Lookup::Known(addr) => Ok(addr),
         Lookup::Blocking(name) => match spawn_blocking(move || name.run()).await {
             Ok(answer) => answer,
-            Err(e) if e.is_panic() => Err(lookup_thread_died()),
             Err(e) => Err(FetchError::new(ErrorKind::Io, format!("the lookup did not run: {e}"))),
         },
     }
