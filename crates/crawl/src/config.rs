@@ -16,6 +16,7 @@
 
 use std::ffi::OsString;
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ use crate::interrupt;
 use crate::report::Report;
 use crate::resolve::Resolver;
 use crate::rules::{self, Rules};
+use crate::timeline;
 
 /// Exit status for command-line misuse (as BSD's `EX_USAGE` convention and clap use).
 pub const EXIT_USAGE: u8 = 2;
@@ -80,6 +82,9 @@ pub struct CrawlArgs {
     /// Show the stage's waiting on stderr
     #[arg(long)]
     pub trace: bool,
+    /// Record what the crawl did over time into FILE (Chrome trace format: open it in Perfetto)
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
     /// Print nothing on stderr
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -141,6 +146,10 @@ pub struct Config {
     pub resolver: Resolver,
     /// `--trace`: the stage prints its waiting on stderr.
     pub trace: bool,
+    /// `--timeline FILE`: where to write what the crawl did over time (see [`crate::timeline`]).
+    pub timeline: Option<PathBuf>,
+    /// The program's name, which names its process in the timeline.
+    pub program: &'static str,
     /// What else goes to stderr.
     pub verbosity: Verbosity,
 }
@@ -192,6 +201,8 @@ impl Config {
             limits: Limits { max_body: args.max_body, ..Limits::default() },
             resolver: Resolver::with_delay(Duration::from_secs_f64(args.resolver_delay)),
             trace: args.trace,
+            timeline: args.timeline.clone(),
+            program: "crawl",
             verbosity,
         })
     }
@@ -252,7 +263,7 @@ pub fn parse<E: Args + FromArgMatches>(
         }
     };
     match Config::from_args(&cli.crawl) {
-        Ok(config) => Ok((config, cli.stage)),
+        Ok(config) => Ok((Config { program: bin, ..config }, cli.stage)),
         Err(why) => {
             eprintln!("error: {why}");
             Err(ExitCode::from(EXIT_USAGE))
@@ -278,6 +289,14 @@ pub fn run_stage(
 /// Fits `--max-tasks` to the open-file limit, watches for Ctrl-C, crawls, prints the report;
 /// returns the exit status (see the table in the module docs of [`crate::config`]).
 pub fn crawl_and_report(mut config: Config, needs: Needs, crawl: impl FnOnce(&Config) -> Report) -> ExitCode {
+    // First, so that a path that cannot be written is an error before any request, and so that
+    // the file's descriptor is counted as open when the requests are fitted below.
+    if let Some(path) = &config.timeline
+        && let Err(why) = timeline::start(path, config.program)
+    {
+        eprintln!("error: {why}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     if let Err(why) = config.fit_to_descriptors(needs) {
         eprintln!("error: {why}");
         return ExitCode::from(EXIT_USAGE);
@@ -287,7 +306,11 @@ pub fn crawl_and_report(mut config: Config, needs: Needs, crawl: impl FnOnce(&Co
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
-    print_report(&crawl(&config))
+    let report = crawl(&config);
+    if let Err(e) = timeline::finish() {
+        crate::log!("error: --timeline: cannot write the file: {e}");
+    }
+    print_report(&report)
 }
 
 /// Prints the report on stdout and returns the crawl's exit status. A closed stdout (`| head`)

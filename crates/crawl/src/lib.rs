@@ -18,6 +18,7 @@
 //! | [`frontier`] | the shared crawl state: seen set, queue, finished records |
 //! | [`descriptors`] | how many requests fit under the open-file limit, for `--max-tasks` |
 //! | [`demo`] | the one flag the asyncio notes' example programs take (`--unit-ms`, `--latency-ms`) |
+//! | [`timeline`] | `--timeline FILE`: what the crawl did over time, for Perfetto; costs nothing when off |
 //! | [`report`] | the report every stage prints, byte-identical apart from the time |
 //! | [`log!`] | a line on stderr that a closed stderr cannot turn into a panic |
 //! | [`exit`] | ending with one line and a status, not a panic: a resource refused ([`or_exit`]), a closed stdout |
@@ -66,6 +67,7 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod socket;
+pub mod timeline;
 pub mod tries;
 
 pub use config::{Config, CrawlArgs};

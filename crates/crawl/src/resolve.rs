@@ -82,6 +82,7 @@ impl NameLookup {
     /// address it gives. A lookup that panics is a failed lookup ([`lookup_panicked`]), so that
     /// every stage, whichever thread runs it, reports it the same way.
     pub fn run(self) -> Result<SocketAddr, FetchError> {
+        let _blocked = crate::timeline::span("blocked in getaddrinfo");
         let lookup = || {
             std::thread::sleep(self.delay);
             let host = self.host.as_str();
@@ -157,11 +158,15 @@ impl Background {
     pub fn wait(self, timeout: Duration) -> Result<SocketAddr, FetchError> {
         match self {
             Background::Known(addr) => Ok(addr),
-            Background::Running { answer, .. } => match answer.recv_timeout(timeout) {
-                Ok(answer) => answer,
-                Err(mpsc::RecvTimeoutError::Timeout) => Err(FetchError::timeout()),
-                Err(mpsc::RecvTimeoutError::Disconnected) => Err(lookup_panicked()),
-            },
+            Background::Running { answer, .. } => {
+                let _blocked = crate::timeline::span("blocked waiting for the lookup"); // `--timeline`
+                let answer = answer.recv_timeout(timeout);
+                match answer {
+                    Ok(answer) => answer,
+                    Err(mpsc::RecvTimeoutError::Timeout) => Err(FetchError::timeout()),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(lookup_panicked()),
+                }
+            }
         }
     }
 }

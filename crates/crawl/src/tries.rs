@@ -15,11 +15,13 @@
 
 use url::Url;
 
+use crate::ErrorKind;
 use crate::config::Config;
 use crate::error::FetchError;
 use crate::http::Response;
 use crate::interrupt;
 use crate::outcome::{Fetched, Outcome};
+use crate::timeline;
 
 /// What comes after a try.
 #[derive(Debug)]
@@ -45,11 +47,13 @@ impl Config {
             Err(error) => {
                 self.log_failed_try(url, tries, &error);
                 if tries < self.max_tries && error.kind.is_retryable() && !interrupt::requested() {
+                    record_try_end(url, tries, Err(&error), true);
                     return TryEnd::Retry;
                 }
                 Outcome::Failed { error }
             }
         };
+        record_try_end(url, tries, Ok(&outcome), false);
         let fetched = Fetched { url: url.clone(), outcome, tries };
         self.log_fetched(&fetched);
         TryEnd::Finished(fetched)
@@ -57,10 +61,24 @@ impl Config {
     // ANCHOR_END: end_try
 }
 
+/// Closes the try in the timeline (`--timeline`), with what it ended in.
+fn record_try_end(url: &Url, tries: u32, result: Result<&Outcome, &FetchError>, retry: bool) {
+    if !timeline::enabled() {
+        return;
+    }
+    let (label, timed_out) = match result {
+        Ok(Outcome::Failed { error }) | Err(error) => {
+            (format!("error {}", error.kind), error.kind == ErrorKind::Timeout)
+        }
+        Ok(Outcome::Page { status, .. }) => (status.to_string(), false),
+        Ok(Outcome::Redirect { status, .. }) => (format!("{status} redirect"), false),
+    };
+    timeline::try_ended(url, tries, &label, timed_out, retry);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
 
     fn config(max_tries: &str) -> Config {
         Config::from_cli_args(["crawl", "http://h/", "-q", "--max-tries", max_tries]).unwrap()

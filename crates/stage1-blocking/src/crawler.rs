@@ -85,6 +85,7 @@ impl Shared {
                 return Some(job);
             }
             // Nothing to do yet: the queue is empty but fetches in flight may still add links.
+            let _asleep = crawl::timeline::span("blocked waiting for a job"); // for `--timeline`
             frontier = self.changed.wait(frontier).expect("a crawler thread panicked");
         }
     }

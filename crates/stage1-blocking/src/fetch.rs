@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::resolve::Background;
 use crawl::socket::interrupted;
+use crawl::timeline::{self, Phase};
 use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use url::Url;
 
@@ -52,17 +53,21 @@ pub fn fetch(url: &Url, config: &Config) -> Fetched {
 /// One try: one connection, one request, one response.
 fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
     let deadline = Instant::now() + config.timeout;
+    timeline::phase(url, Phase::Resolving); // `--timeline`: the steps of the try, as spans
     // Starting and resolving: the lookup runs on a thread of its own, and this one sleeps until
     // it answers, or until the deadline.
     let lookup = Background::start(config.resolver.lookup(url)?)?;
     let _unblock = unblock::end_lookup_on_interrupt(&lookup); // Ctrl-C ends the wait: see `unblock`
     let addr = lookup.wait(time_left(deadline)?)?;
+    timeline::phase(url, Phase::Connecting);
     // Connecting: the thread sleeps through the TCP handshake.
     let mut socket = Socket::connect(addr, time_left(deadline)?, config.trace).map_err(blocking_error)?;
+    timeline::phase(url, Phase::Sending);
     // Sending: a request this small fits in the socket's buffer, so this rarely sleeps at all.
     let request = http::encode_request(url, &config.request);
     socket.set_write_timeout(time_left(deadline)?)?;
     socket.write_all(&request).map_err(blocking_error)?;
+    timeline::phase(url, Phase::Waiting);
     // Receiving: sleep until bytes arrive, feed them to the decoder, until it has a response.
     let mut decoder = ResponseDecoder::new(config.limits);
     let mut buffer = [0; READ_CHUNK];
@@ -73,6 +78,7 @@ fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
             Err(e) if interrupted(&e) => continue,
             Err(e) => return Err(blocking_error(e)),
         };
+        timeline::phase(url, Phase::Receiving);
         match decoder.feed(&buffer[..n])? {
             Progress::Done(response) => return Ok(response),
             Progress::NeedMore => {}

@@ -52,6 +52,7 @@ fn run_child(url: &Url) -> Result<Fetched, String> {
         .map_err(|e| format!("cannot start: {e}"))?;
     // Unlike a thread, a process can be stopped from outside: Ctrl-C kills it.
     let unblock = unblock::kill_on_interrupt(child.id());
+    let _lane = crawl::timeline::child_process(url, child.id()); // `--timeline` merges the child's
     let output = child.wait_with_output().map_err(|e| format!("cannot wait: {e}"));
     drop(unblock);
     let output = output?;
@@ -76,7 +77,16 @@ pub fn child_main(config: &Config, url: &Url) -> ExitCode {
     // `-v`'s line for the finished URL is the parent's to print (see `fetch_in_child`); the
     // child still reports its failed tries.
     let verbosity = config.verbosity.min(Verbosity::Normal);
+    // `--timeline`: the child records into a file of its own, which the parent merges into its.
+    if let Some(path) = &config.timeline
+        && let Err(why) = crawl::timeline::start_child(path, config.program)
+    {
+        crawl::log!("warning: {why}");
+    }
     let fetched = fetch(url, &Config { verbosity, ..config.clone() });
+    if let Err(e) = crawl::timeline::finish() {
+        crawl::log!("warning: --timeline: cannot write the child's file: {e}");
+    }
     let line = serde_json::to_string(&fetched).expect("a Fetched always serialises");
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{line}").and_then(|()| out.flush()) {

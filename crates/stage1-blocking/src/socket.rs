@@ -6,7 +6,8 @@
 //!
 //! * stop on Ctrl-C, although a thread asleep in `read` runs no code that could notice: the
 //!   socket is registered with [`unblock`], which shuts it down under the sleeping thread;
-//! * see where the time goes: with `--trace`, each call says how long its thread slept in it.
+//! * see where the time goes: with `--trace`, each call says how long its thread slept in it;
+//!   with `--timeline`, each is a span on its thread's track.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -65,8 +66,14 @@ impl Write for Socket {
     }
 }
 
-/// Runs one blocking call; with `--trace`, says how long the thread slept in it.
-fn traced<T>(trace: bool, call: &str, f: impl FnOnce() -> T) -> T {
+/// Runs one blocking call; with `--trace`, says how long the thread slept in it; with
+/// `--timeline`, records it as a span.
+fn traced<T>(trace: bool, call: &'static str, f: impl FnOnce() -> T) -> T {
+    let _blocked = crawl::timeline::span(match call {
+        "connect" => "blocked in connect",
+        "read" => "blocked in read",
+        _ => "blocked in write",
+    });
     if !trace {
         return f();
     }

@@ -29,7 +29,9 @@ pub fn crawl(config: &Config) -> Report {
     let (mut turns, mut in_vain) = (0u64, 0u64);
     while frontier.in_flight() > 0 && !interrupt::requested() {
         turns += 1;
-        for (job, fetched) in poll_all(&mut in_flight, &mut in_vain) {
+        let finished = poll_all(&mut in_flight, &mut in_vain);
+        crawl::timeline::busy_turn(finished.is_empty()); // `--timeline`: the turns, and the idle ones
+        for (job, fetched) in finished {
             frontier.complete(job, fetched);
         }
         start_fetches(&mut frontier, &mut in_flight, &config);

@@ -30,6 +30,7 @@ use std::time::Instant;
 use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::resolve::Background;
 use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
+use crawl::timeline::{self, Phase};
 use crawl::{Config, FetchError, Fetched, TryEnd};
 use url::Url;
 
@@ -109,6 +110,7 @@ impl Fetch {
                 State::Starting => {
                     self.tries += 1;
                     self.deadline = Instant::now() + config.timeout;
+                    timeline::phase(url, Phase::Resolving); // `--timeline`: the steps of the try, as spans
                     let lookup = Background::start(config.resolver.lookup(url)?)?;
                     self.state = State::Resolving { lookup };
                 }
@@ -121,6 +123,7 @@ impl Fetch {
                         }
                     };
                     let socket = connect_nonblocking(addr)?;
+                    timeline::phase(url, Phase::Connecting);
                     self.state = State::Connecting { socket };
                 }
                 State::Connecting { socket } => {
@@ -132,6 +135,7 @@ impl Fetch {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     }
+                    timeline::phase(url, Phase::Sending);
                     let request = http::encode_request(url, &config.request);
                     self.state = State::Sending { socket, request, written: 0 };
                 }
@@ -147,6 +151,7 @@ impl Fetch {
                     self.state = if written < request.len() {
                         State::Sending { socket, request, written }
                     } else {
+                        timeline::phase(url, Phase::Waiting);
                         State::Receiving { socket, decoder: ResponseDecoder::new(config.limits) }
                     };
                 }
@@ -160,6 +165,7 @@ impl Fetch {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     };
+                    timeline::phase(url, Phase::Receiving);
                     match decoder.feed(&buffer[..n])? {
                         Progress::Done(response) => return Ok(Poll::Ready(response)),
                         Progress::NeedMore => self.state = State::Receiving { socket, decoder },

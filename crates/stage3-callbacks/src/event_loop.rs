@@ -57,6 +57,7 @@ use polling::{Event, Events, Poller};
 pub use crate::readiness::{Interest, Ready};
 use crate::remote::{RemoteHandle, RemoteQueue, SendCallback, WeakRemoteHandle};
 use crate::trace::short_name;
+use crawl::timeline;
 
 /// While callbacks are ready, the loop asks the kernel about I/O (a zero-timeout `epoll_wait`)
 /// only on every this-many-th turn. Asking on every turn would cost a system call per turn, which
@@ -340,7 +341,9 @@ impl EventLoop {
         if timeout != Some(Duration::ZERO) || turns >= IO_CHECK_INTERVAL {
             self.inner.turns_since_io_check.set(0);
             let started = Instant::now();
+            let asleep = timeline::asleep(timeout); // `--timeline`: the sleep, then the burst
             self.inner.poller.wait(&mut events, timeout)?;
+            drop(asleep);
             trace!(
                 self,
                 "waited {:.3} ms (timeout {}) -> {} events",
@@ -349,6 +352,8 @@ impl EventLoop {
                 events.len()
             );
         }
+
+        let _burst = timeline::burst("callbacks");
 
         // Process I/O events.
         for event in events.iter() {
@@ -364,6 +369,7 @@ impl EventLoop {
             // Taken one at a time: an earlier timer in this batch may cancel a later one.
             let Some(timer) = self.inner.state.borrow_mut().timers.remove(&id) else { continue };
             trace!(self, "timer {} fired -> {}", id.seq, short_name(timer.name));
+            timeline::ran(timer.name);
             (timer.f)(self);
         }
 
@@ -371,6 +377,7 @@ impl EventLoop {
         for _ in 0..ready_before_wait {
             let Some(callback) = self.inner.state.borrow_mut().ready.pop_front() else { break };
             trace!(self, "call_soon -> {}", short_name(callback.name));
+            timeline::ran(callback.name);
             (callback.f)(self);
         }
         Ok(true)
@@ -384,6 +391,7 @@ impl EventLoop {
             return; // deregistered earlier in this turn: a stale event
         };
         trace!(self, "io {} {ready} -> {}", token.0, short_name(callback.name));
+        timeline::ran(callback.name);
         (callback.f)(self, ready);
         // Put it back, unless the callback deregistered its own source.
         let mut state = self.inner.state.borrow_mut();
@@ -409,6 +417,7 @@ impl EventLoop {
     pub(crate) fn finish_job(&self, id: JobId) {
         let Some(on_done) = self.inner.state.borrow_mut().jobs.remove(&id) else { return };
         trace!(self, "job {} done -> {}", id.0, short_name(on_done.name));
+        timeline::ran(on_done.name);
         (on_done.f)(self);
     }
 

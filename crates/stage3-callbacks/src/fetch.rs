@@ -33,6 +33,7 @@ use std::time::Instant;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
+use crawl::timeline::{self, Phase};
 use crawl::{Config, FetchError, Fetched, TryEnd};
 use url::Url;
 
@@ -164,6 +165,7 @@ impl Fetch {
                     self.tries += 1;
                     self.deadline = Instant::now() + config.timeout;
                     self.timer = Some(lp.call_at(self.deadline, self.waker()));
+                    timeline::phase(url, Phase::Resolving); // `--timeline`: the steps of the try, as spans
                     let lookup = net::lookup(lp, config.resolver.lookup(url)?, self.waker())?;
                     self.state = State::Resolving { lookup };
                 }
@@ -176,6 +178,7 @@ impl Fetch {
                         }
                     };
                     let socket = Socket::register(lp, connect_nonblocking(addr)?, self.waker())?;
+                    timeline::phase(url, Phase::Connecting);
                     self.state = State::Connecting { socket };
                 }
                 State::Connecting { socket } => {
@@ -188,6 +191,7 @@ impl Fetch {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     }
+                    timeline::phase(url, Phase::Sending);
                     let request = http::encode_request(url, &config.request);
                     self.state = State::Sending { socket, request, written: 0 };
                 }
@@ -204,6 +208,7 @@ impl Fetch {
                     self.state = if written < request.len() {
                         State::Sending { socket, request, written }
                     } else {
+                        timeline::phase(url, Phase::Waiting);
                         State::Receiving { socket, decoder: ResponseDecoder::new(config.limits) }
                     };
                 }
@@ -218,6 +223,7 @@ impl Fetch {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     };
+                    timeline::phase(url, Phase::Receiving);
                     match decoder.feed(&buffer[..n])? {
                         Progress::Done(response) => return Ok(Poll::Ready(response)),
                         Progress::NeedMore => self.state = State::Receiving { socket, decoder },

@@ -33,6 +33,7 @@ use std::task::Poll;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::socket::{connect_nonblocking, finish_connect, not_yet};
+use crawl::timeline::{self, Phase};
 use crawl::{Config, FetchError, Fetched, Outcome, TryEnd};
 use stage3_callbacks::event_loop::{EventLoop, TimerId};
 use url::Url;
@@ -196,6 +197,7 @@ impl FetchOnce {
         loop {
             match std::mem::replace(&mut self.state, State::Starting) {
                 State::Starting => {
+                    timeline::phase(url, Phase::Resolving); // `--timeline`: the steps of the try, as spans
                     let lookup = PendingLookup::start(lp, config.resolver.lookup(url)?)?;
                     self.state = State::Resolving { lookup };
                 }
@@ -209,6 +211,7 @@ impl FetchOnce {
                         }
                     };
                     let socket = Socket::register(lp, connect_nonblocking(addr)?)?;
+                    timeline::phase(url, Phase::Connecting);
                     self.state = State::Connecting { socket };
                 }
                 State::Connecting { socket } => {
@@ -221,6 +224,7 @@ impl FetchOnce {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     }
+                    timeline::phase(url, Phase::Sending);
                     let request = http::encode_request(url, &config.request);
                     self.state = State::Sending { socket, request, written: 0 };
                 }
@@ -237,6 +241,7 @@ impl FetchOnce {
                     self.state = if written < request.len() {
                         State::Sending { socket, request, written }
                     } else {
+                        timeline::phase(url, Phase::Waiting);
                         State::Receiving { socket, decoder: ResponseDecoder::new(config.limits) }
                     };
                 }
@@ -251,6 +256,7 @@ impl FetchOnce {
                         }
                         Err(e) => return Err(FetchError::from_io(&e)),
                     };
+                    timeline::phase(url, Phase::Receiving);
                     match decoder.feed(&buffer[..n])? {
                         Progress::Done(response) => return Ok(Step::Done(response)),
                         Progress::NeedMore => self.state = State::Receiving { socket, decoder },

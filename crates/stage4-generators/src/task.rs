@@ -15,6 +15,7 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crawl::timeline;
 use stage3_callbacks::event_loop::EventLoop;
 
 use crate::coroutine::{Coroutine, Resume, Step, Waitable};
@@ -119,6 +120,7 @@ impl<T: 'static> Task<T> {
     ) -> Task<T> {
         let id = NEXT_ID.with(|next| next.replace(next.get() + 1));
         LIVE_TASKS.fetch_add(1, Ordering::Relaxed);
+        timeline::task_spawned(id, std::any::type_name_of_val(&coroutine)); // `--timeline`'s task events
         let task = Task {
             inner: Rc::new(Inner {
                 id,
@@ -148,15 +150,19 @@ impl<T: 'static> Task<T> {
             // it never runs (it holds nothing yet, so dropping it is all the release it needs).
             self.trace(format_args!("cancelled before its first step"));
             drop(coroutine);
+            timeline::task_ended(self.inner.id, "cancelled");
             let _ = self.inner.done.set_result(Err(Cancelled));
             return;
         }
         let left = coroutine.state_name();
+        let stepping = timeline::task_poll(self.inner.id, "step");
         let step = coroutine.resume(lp, how);
+        drop(stepping);
         if how == Resume::Cancel {
             // The coroutine has released what it holds; whatever it answered, it is over.
             self.trace(format_args!("cancelled in state {left}"));
             drop(coroutine);
+            timeline::task_ended(self.inner.id, "cancelled");
             let _ = self.inner.done.set_result(Err(Cancelled));
             return;
         }
@@ -172,6 +178,7 @@ impl<T: 'static> Task<T> {
                 let task = self.clone();
                 waitable.when_done(Box::new(move |lp| {
                     if task.inner.wait.get() == wait {
+                        timeline::task_woken(task.inner.id);
                         task.step(lp, Resume::Ready);
                     }
                 }));
@@ -182,6 +189,7 @@ impl<T: 'static> Task<T> {
                 // It cancelled itself in this step and then returned: an accepted cancel wins
                 // (as in asyncio, and as `abort` does in stage 5).
                 let result = if self.inner.cancelling.get() { Err(Cancelled) } else { Ok(output) };
+                timeline::task_ended(self.inner.id, if result.is_ok() { "done" } else { "cancelled" });
                 let _ = self.inner.done.set_result(result);
             }
         }

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll};
 
+use crawl::timeline;
 use futures::FutureExt;
 use stage3_callbacks::event_loop::EventLoop;
 
@@ -133,6 +134,7 @@ impl Executor {
         let task = Rc::new(Task::new(future, wake));
         self.tasks.borrow_mut().insert(id, Rc::clone(&task) as Rc<dyn Runnable>);
         self.trace(format_args!("spawn task {id}"));
+        timeline::task_spawned(id, "task"); // `--timeline`'s task events (`spawn` names the future)
         self.schedule(id);
         JoinHandle { task }
     }
@@ -168,6 +170,7 @@ impl Executor {
     pub(crate) fn poll_task(&self, id: TaskId) {
         let Some(task) = self.tasks.borrow().get(&id).cloned() else { return };
         self.trace(format_args!("poll task {id}"));
+        let _polling = timeline::task_poll(id, "poll");
         if task.poll_once() {
             self.tasks.borrow_mut().remove(&id);
             self.trace(format_args!("task {id} finished"));

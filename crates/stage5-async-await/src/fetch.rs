@@ -23,6 +23,7 @@ use std::net::SocketAddr;
 
 use crawl::http::{self, Progress, Response, ResponseDecoder};
 use crawl::resolve::Lookup;
+use crawl::timeline::{self, Phase};
 use crawl::{Config, ErrorKind, FetchError, Fetched, TryEnd};
 use futures::io::AsyncWriteExt;
 use url::Url;
@@ -56,13 +57,18 @@ pub async fn fetch(url: &Url, config: &Config) -> Fetched {
 
 /// One try: one connection, one request, one response.
 async fn fetch_once(url: &Url, config: &Config) -> Result<Response, FetchError> {
+    timeline::phase(url, Phase::Resolving); // `--timeline`: the steps of the try, as spans
     let addr = resolve(config.resolver.lookup(url)?).await?;
+    timeline::phase(url, Phase::Connecting);
     let mut socket = TcpStream::connect(addr).await?;
+    timeline::phase(url, Phase::Sending);
     socket.write_all(&http::encode_request(url, &config.request)).await?;
+    timeline::phase(url, Phase::Waiting);
     let mut decoder = ResponseDecoder::new(config.limits);
     let mut buffer = ReadBuffer::new(READ_CHUNK); // empty while the socket waits: see `read_buffer`
     loop {
         let n = buffer.read(&mut socket).await?; // 0 means the server closed its side: the decoder decides.
+        timeline::phase(url, Phase::Receiving);
         match decoder.feed(&buffer[..n])? {
             Progress::Done(response) => return Ok(response),
             Progress::NeedMore => {}

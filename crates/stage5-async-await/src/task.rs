@@ -103,6 +103,12 @@ impl<T> Task<T> {
         if self.is_over() {
             return false;
         }
+        let how = match &result {
+            Ok(_) => "done",
+            Err(JoinError::Cancelled) => "cancelled",
+            Err(_) => "failed",
+        };
+        crawl::timeline::task_ended(self.id(), how); // `--timeline`'s task events
         *self.state.borrow_mut() = State::Over(result);
         let waiter = self.waiter.borrow_mut().take();
         if let Some(waiter) = waiter {

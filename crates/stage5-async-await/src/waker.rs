@@ -42,6 +42,7 @@ impl Wake for WakeHandle {
             return; // a poll is already on its way: this wake adds nothing
         }
         let task = self.task;
+        crawl::timeline::task_woken(task); // `--timeline`: the wake, on the thread that made it
         // On the thread running this task's `run`: onto the run queue.
         let home = Executor::with_current(|executor| {
             executor.run_handle().same_run(&self.run) && executor.schedule(task)

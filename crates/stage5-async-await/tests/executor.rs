@@ -141,7 +141,7 @@ fn a_hundred_thousand_tasks_complete() {
             .collect();
         gather(handles).await.into_iter().map(Result::unwrap).sum::<u64>()
     });
-    assert_eq!(sum, (0..100_000u64).sum());
+    assert_eq!(sum, (0..100_000u64).sum::<u64>());
 }
 
 #[test]

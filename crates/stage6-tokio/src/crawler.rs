@@ -15,11 +15,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crawl::{Config, Frontier, Job, Report, interrupt};
-use tokio::task::{JoinHandle, spawn_local};
+use tokio::task::JoinHandle;
 
 use crate::fetch::fetch;
 use crate::queue::Queue;
-use crate::runtime::run_traced;
+use crate::runtime::{run_traced, spawn_local};
 
 // ANCHOR: crawl
 /// Crawls from the configured roots with at most `--max-tasks` fetches in flight.

@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::fetch::fetch;
 use crate::queue::Queue;
-use crate::runtime::run_multi_thread;
+use crate::runtime::{run_multi_thread, spawn};
 
 // ANCHOR: crawl
 /// Crawls from the configured roots with at most `--max-tasks` fetches in flight.
@@ -40,7 +40,7 @@ async fn crawl_async(config: Arc<Config>) -> Report {
     let queue = Queue::new();
     move_queued(&frontier, &queue);
     let workers: Vec<JoinHandle<()>> = (0..config.max_tasks)
-        .map(|_| tokio::spawn(work(Arc::clone(&frontier), queue.clone(), Arc::clone(&config))))
+        .map(|_| spawn(work(Arc::clone(&frontier), queue.clone(), Arc::clone(&config))))
         .collect();
     // The work is done, or Ctrl-C was pressed: whichever comes first (asyncio's
     // `wait(..., return_when=FIRST_COMPLETED)`). Either way the workers are then aborted, and a

@@ -22,8 +22,9 @@
 
 use std::future::Future;
 
+use crawl::timeline;
 use tokio::runtime::{Builder, Runtime};
-use tokio::task::LocalSet;
+use tokio::task::{JoinHandle, LocalSet};
 
 // ANCHOR: run
 /// Runs `future` to completion on a new current-thread runtime, with every task it spawns with
@@ -67,12 +68,43 @@ fn runtime(trace: bool) -> Runtime {
     runtime_of(Builder::new_current_thread(), trace)
 }
 
-/// `builder`'s runtime, with its I/O and time drivers and the `--trace` hooks.
+/// `builder`'s runtime, with its I/O and time drivers and the `--trace` and `--timeline` hooks.
 fn runtime_of(mut builder: Builder, trace: bool) -> Runtime {
     builder.enable_all();
-    if trace {
-        builder.on_thread_park(|| crawl::log!("[tokio] park: no task is ready; wait for I/O or a timer"));
-        builder.on_thread_unpark(|| crawl::log!("[tokio] unpark"));
+    if trace || timeline::enabled() {
+        builder.on_thread_park(move || {
+            if trace {
+                crawl::log!("[tokio] park: no task is ready; wait for I/O or a timer");
+            }
+            timeline::end(); // the burst of polls since the thread woke
+            timeline::begin(timeline::ASLEEP, false);
+        });
+        builder.on_thread_unpark(move || {
+            if trace {
+                crawl::log!("[tokio] unpark");
+            }
+            timeline::end(); // the sleep
+            timeline::begin("polls", true);
+        });
     }
     crawl::or_exit(builder.build(), "cannot create the tokio runtime")
+}
+
+/// tokio's `spawn_local`, with the task's events (spawn, polls, wakes, end) recorded for
+/// `--timeline`: tokio reports them only with its unstable features.
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    tokio::task::spawn_local(timeline::traced(future))
+}
+
+/// tokio's `spawn`, recorded as [`spawn_local`] is.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(timeline::traced(future))
 }

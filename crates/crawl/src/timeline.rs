@@ -1,0 +1,879 @@
+//! `--timeline FILE`: what a crawl did, over time, written in the Chrome trace event format.
+//!
+//! A table says how long a stage took; a timeline says what it did with that time. With
+//! `--timeline FILE` every stage records, and writes to `FILE` when the crawl ends (Ctrl-C
+//! included), a JSON file that Perfetto (<https://ui.perfetto.dev>, which also runs offline) and
+//! `chrome://tracing` open as it is. The file holds two "processes":
+//!
+//! | process | one track per | what is drawn |
+//! |---|---|---|
+//! | `tries` | connection slot, at most `--max-tasks` | a span per URL, a span per try inside it (URL, try number, result), inside that the try's steps (resolving, connecting, sending, waiting for the first byte, receiving), the gap before a retry, and a mark where a deadline fired |
+//! | the stage (`stage3-callbacks`, ...) | OS thread | stage 1: each blocking call; stage 2: the busy loop's turns, a span per millisecond; stages 3 to 6: the sleep in the poller's wait and each burst of callbacks or polls after it; stages 4 to 6: task events (spawn, step or poll, wake, done) |
+//!
+//! and counters: requests in flight, sockets open, tasks alive.
+//!
+//! **It costs nothing when off.** Every recording call starts by reading one relaxed atomic
+//! flag ([`enabled`]) and returns at once when it is clear: no lock, no clock read, no
+//! allocation. When on, each event takes one global lock, inside which the clock is read, so
+//! timestamps never go backwards (on a thread, or anywhere).
+//!
+//! The stages call [`phase`] at each step of a try (the same line in every stage's `fetch.rs`),
+//! and `Config::end_try` closes the try; everything else is recorded in the plumbing around the
+//! lesson (the blocking socket's wrapper, the event loop's wait, the executor's poll).
+//!
+//! Timestamps are microseconds of `CLOCK_MONOTONIC`, which every process on the machine shares:
+//! stage 1's `processes` mode merges its children's files into the parent's without converting.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::future::Future;
+use std::io::{self, BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+
+use serde_json::{Value, json};
+use url::Url;
+
+/// Whether a timeline is being recorded. Read by every recording call before anything else.
+static ON: AtomicBool = AtomicBool::new(false);
+
+/// The recording, while one is on.
+static RECORDER: Mutex<Option<Recorder>> = Mutex::new(None);
+
+/// The process id under which the threads of this process are drawn.
+pub const THREADS_PID: u32 = 1;
+/// The process id of the connection-slot lanes.
+pub const LANES_PID: u32 = 2;
+/// How long stage 2's busy turns are gathered into one span: a turn takes microseconds, and a
+/// span per turn would make a file of millions of events.
+const BUSY_SPAN_US: f64 = 1000.0;
+
+/// A step of a try, in the order a try goes through them (the steps of every stage's `fetch.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// The host's address is being looked up.
+    Resolving,
+    /// The TCP handshake is under way.
+    Connecting,
+    /// The request is being written.
+    Sending,
+    /// The request is sent; no byte of the response has come.
+    Waiting,
+    /// Bytes of the response are coming in.
+    Receiving,
+}
+
+impl Phase {
+    /// The span's name in the file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Phase::Resolving => "resolving",
+            Phase::Connecting => "connecting",
+            Phase::Sending => "sending",
+            Phase::Waiting => "waiting for the first byte",
+            Phase::Receiving => "receiving",
+        }
+    }
+}
+
+/// Whether a timeline is being recorded (one relaxed atomic load).
+#[inline]
+pub fn enabled() -> bool {
+    ON.load(Ordering::Relaxed)
+}
+
+/// Starts recording to `path`, which is created (or truncated) now, so that a path that cannot
+/// be written is an error before any request. `name` names the process in the file.
+pub fn start(path: &Path, name: &str) -> Result<(), String> {
+    let file = File::create(path)
+        .map_err(|e| format!("--timeline {}: cannot write the file: {e}", path.display()))?;
+    install(Recorder::new(path.to_path_buf(), file, name.to_string()));
+    Ok(())
+}
+
+/// Starts recording in a child process of stage 1's `processes` mode: to [`child_file`] of the
+/// parent's `path`, which the parent merges into its own when it finishes.
+pub fn start_child(path: &Path, name: &str) -> Result<(), String> {
+    let own = child_file(path, std::process::id());
+    let file = File::create(&own)
+        .map_err(|e| format!("--timeline {}: cannot write the file: {e}", own.display()))?;
+    install(Recorder::new(own, file, name.to_string()));
+    Ok(())
+}
+
+/// Where child process `pid` writes its part of the timeline `path`.
+pub fn child_file(path: &Path, pid: u32) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".child-{pid}"));
+    PathBuf::from(name)
+}
+
+fn install(recorder: Recorder) {
+    *lock() = Some(recorder);
+    ON.store(true, Ordering::Relaxed);
+}
+
+/// Stops recording and writes the file: what is still open (a crawl cut short by Ctrl-C) is
+/// closed at this instant. Does nothing when no timeline was being recorded.
+pub fn finish() -> io::Result<()> {
+    ON.store(false, Ordering::Relaxed);
+    let Some(recorder) = lock().take() else { return Ok(()) };
+    recorder.write()
+}
+
+fn lock() -> MutexGuard<'static, Option<Recorder>> {
+    // A thread that panicked while recording leaves a recording still worth writing.
+    RECORDER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `f` on the recorder, with the current time, when a timeline is being recorded.
+#[inline]
+fn record(f: impl FnOnce(&mut Recorder, f64)) {
+    if !enabled() {
+        return;
+    }
+    let mut guard = lock();
+    if let Some(recorder) = guard.as_mut() {
+        let now = now_us();
+        f(recorder, now);
+    }
+}
+
+/// Microseconds of `CLOCK_MONOTONIC`.
+fn now_us() -> f64 {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .expect("CLOCK_MONOTONIC is always there");
+    now.tv_sec() as f64 * 1e6 + now.tv_nsec() as f64 / 1e3
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tries, in the lanes.
+
+/// Try of `url` has reached `phase`. The first phase of a try opens it (and the URL's span,
+/// in a free lane, for its first try); a phase it is already in is no change.
+#[inline]
+pub fn phase(url: &Url, phase: Phase) {
+    record(|r, now| r.phase(url.as_str(), phase, now));
+}
+
+/// The try of `url` numbered `tries` has ended with `result` (`Config::end_try` calls this):
+/// `retry` says whether another try follows; `timed_out`, whether its deadline fired.
+pub(crate) fn try_ended(url: &Url, tries: u32, result: &str, timed_out: bool, retry: bool) {
+    record(|r, now| r.try_ended(url.as_str(), tries, result, timed_out, retry, now));
+}
+
+/// Stage 1's `processes` mode: the child `pid` fetches `url`. Until the guard drops, a lane holds
+/// a span for the child, into which the child's own tries are merged.
+pub fn child_process(url: &Url, pid: u32) -> Span {
+    let mut on = false;
+    record(|r, now| {
+        on = true;
+        r.child_started(url.as_str(), pid, now);
+    });
+    Span { end: if on { SpanEnd::Child(url.as_str().to_string()) } else { SpanEnd::Nothing } }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads.
+
+/// A span on the current thread's track, ended when dropped (nothing at all when off).
+#[derive(Debug)]
+#[must_use = "the span ends when this is dropped"]
+pub struct Span {
+    end: SpanEnd,
+}
+
+#[derive(Debug)]
+enum SpanEnd {
+    Nothing,
+    Thread,
+    Child(String),
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        match std::mem::replace(&mut self.end, SpanEnd::Nothing) {
+            SpanEnd::Nothing => {}
+            SpanEnd::Thread => end(),
+            SpanEnd::Child(url) => record(|r, now| r.child_ended(&url, now)),
+        }
+    }
+}
+
+/// A span named `name` on this thread until the guard drops: a blocking call, a wait.
+#[inline]
+pub fn span(name: &'static str) -> Span {
+    span_with(name, || Value::Null)
+}
+
+/// As [`span`], with arguments (made only when a timeline is recorded).
+#[inline]
+fn span_with(name: &'static str, args: impl FnOnce() -> Value) -> Span {
+    let mut on = false;
+    record(|r, now| {
+        on = true;
+        r.open(Cow::Borrowed(name), args(), false, now);
+    });
+    Span { end: if on { SpanEnd::Thread } else { SpanEnd::Nothing } }
+}
+
+/// The name of a thread's sleep in the poller's wait (`epoll_wait`), in every stage that has one.
+pub const ASLEEP: &str = "asleep in the poller's wait";
+
+/// A sleep in the poller's wait until the guard drops, with the timeout it was given (`None`:
+/// until an event comes).
+#[inline]
+pub fn asleep(timeout: Option<std::time::Duration>) -> Span {
+    span_with(ASLEEP, || match timeout {
+        Some(timeout) => json!({ "timeout ms": timeout.as_secs_f64() * 1e3 }),
+        None => json!({ "timeout ms": "none" }),
+    })
+}
+
+/// A burst: a span on this thread that, when it ends, lists what [`ran`] inside it
+/// (`"ran": "fetch::Fetch::connected ×3, ..."`).
+#[inline]
+pub fn burst(name: &'static str) -> Span {
+    let mut on = false;
+    record(|r, now| {
+        on = true;
+        r.open(Cow::Borrowed(name), Value::Null, true, now);
+    });
+    Span { end: if on { SpanEnd::Thread } else { SpanEnd::Nothing } }
+}
+
+/// Opens a span on this thread without a guard (for hooks that see only its start or its end,
+/// as tokio's park and unpark); [`end`] closes the innermost.
+#[inline]
+pub fn begin(name: &'static str, is_burst: bool) {
+    record(|r, now| r.open(Cow::Borrowed(name), Value::Null, is_burst, now));
+}
+
+/// Closes this thread's innermost open span, if it has one.
+#[inline]
+pub fn end() {
+    record(|r, now| r.close(now));
+}
+
+/// `what` (a callback's or a future's type name) ran in this thread's current burst.
+#[inline]
+pub fn ran(what: &'static str) {
+    record(|r, _| r.thread().ran.push(what));
+}
+
+/// One turn of stage 2's busy loop; `idle` when no fetch finished in it. Turns are gathered
+/// into spans of about a millisecond, each saying how many turns it holds and how many were idle.
+#[inline]
+pub fn busy_turn(idle: bool) {
+    record(|r, now| r.busy_turn(idle, now));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks (stages 4 to 6).
+
+/// Task `id` was spawned (its future's type name is `what`).
+#[inline]
+pub fn task_spawned(id: u64, what: &'static str) {
+    record(|r, now| {
+        r.tasks_alive += 1;
+        r.task_names.insert(id, what);
+        let args = json!({ "task": id, "future": short_name(what) });
+        r.instant(Cow::Owned(format!("spawn task {id}")), args, now);
+        r.counter("tasks alive", r.tasks_alive as f64, now);
+    });
+}
+
+/// Task `id` was woken, by the current thread.
+#[inline]
+pub fn task_woken(id: u64) {
+    record(|r, now| {
+        let from = r.thread().name.clone();
+        r.instant(Cow::Owned(format!("wake task {id}")), json!({ "task": id, "from thread": from }), now);
+    });
+}
+
+/// Task `id` is polled (or stepped) until the guard drops.
+#[inline]
+pub fn task_poll(id: u64, verb: &'static str) -> Span {
+    let mut on = false;
+    record(|r, now| {
+        on = true;
+        let what = r.task_names.get(&id).copied().unwrap_or("task");
+        r.thread().ran.push(what);
+        r.open(Cow::Owned(format!("{verb} task {id}")), json!({ "task": id }), false, now);
+    });
+    Span { end: if on { SpanEnd::Thread } else { SpanEnd::Nothing } }
+}
+
+/// Task `id` is over: `how` is `"done"`, `"cancelled"` or `"panicked"`.
+#[inline]
+pub fn task_ended(id: u64, how: &'static str) {
+    record(|r, now| {
+        r.tasks_alive = r.tasks_alive.saturating_sub(1);
+        r.task_names.remove(&id);
+        r.instant(Cow::Owned(format!("task {id} {how}")), json!({ "task": id }), now);
+        r.counter("tasks alive", r.tasks_alive as f64, now);
+    });
+}
+
+/// `future` as a task of its own in the timeline, for a runtime that records no task events
+/// itself (tokio, without its unstable features): its spawn now, each poll, each wake (from the
+/// thread that wakes it) and its end, or its drop unfinished ("cancelled"). When no timeline is
+/// being recorded, a poll is the inner future's poll and nothing more.
+pub fn traced<F: Future>(future: F) -> Traced<F> {
+    let id = if enabled() { NEXT_TRACED.fetch_add(1, Ordering::Relaxed) } else { 0 };
+    task_spawned(id, std::any::type_name::<F>());
+    Traced { future, id, over: false }
+}
+
+/// Numbers for [`traced`] tasks.
+static NEXT_TRACED: AtomicU64 = AtomicU64::new(1);
+
+pin_project_lite::pin_project! {
+    /// What [`traced`] returns.
+    #[derive(Debug)]
+    pub struct Traced<F> {
+        #[pin]
+        future: F,
+        // The task's number in the timeline (0 when none was being recorded at its spawn).
+        id: u64,
+        // Whether it has returned `Ready`.
+        over: bool,
+    }
+
+    impl<F> PinnedDrop for Traced<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if this.id != 0 && !this.over {
+                task_ended(this.id, "cancelled");
+            }
+        }
+    }
+}
+
+impl<F: Future> Future for Traced<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if *this.id == 0 || !enabled() {
+            return this.future.poll(cx);
+        }
+        let waker = Waker::from(Arc::new(TracedWaker { id: *this.id, inner: cx.waker().clone() }));
+        let polling = task_poll(*this.id, "poll");
+        let poll = this.future.poll(&mut Context::from_waker(&waker));
+        drop(polling);
+        if poll.is_ready() {
+            *this.over = true;
+            task_ended(*this.id, "done");
+        }
+        poll
+    }
+}
+
+/// The waker a [`Traced`] task's future sees: records the wake, then passes it on.
+struct TracedWaker {
+    id: u64,
+    inner: Waker,
+}
+
+impl Wake for TracedWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        task_woken(self.id);
+        self.inner.wake_by_ref();
+    }
+}
+
+/// A type name without crate prefixes: `stage3_callbacks::fetch::Fetch::connected::{{closure}}`
+/// becomes `fetch::Fetch::connected::{{closure}}`. (What `--trace` and the timeline print.)
+pub fn short_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for part in name.split_inclusive(['<', '>', ',', ' ', '(', '&']) {
+        match part.split_once("::") {
+            // The first segment of a path is its crate: drop it when a path follows.
+            Some((first, rest))
+                if !first.is_empty() && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                out.push_str(rest)
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recorder.
+
+thread_local! {
+    /// This thread's track number in this process (0: none yet).
+    static TRACK: Cell<u32> = const { Cell::new(0) };
+}
+
+/// One event of the file, as the trace event format spells it.
+#[derive(Debug)]
+struct Event {
+    /// `B`/`E` a span's begin and end, `X` a whole span, `i` an instant, `C` a counter, `M` a name.
+    ph: char,
+    name: Cow<'static, str>,
+    ts: f64,
+    dur: Option<f64>,
+    pid: u32,
+    tid: u32,
+    args: Value,
+}
+
+/// What one thread has open.
+#[derive(Debug)]
+struct ThreadState {
+    name: String,
+    /// The spans open on this thread, innermost last: whether each is a burst.
+    open: Vec<bool>,
+    /// What ran in the innermost burst so far.
+    ran: Vec<&'static str>,
+    /// Stage 2: the busy turns gathered so far (start, turns, idle turns).
+    busy: Option<(f64, u64, u64)>,
+}
+
+/// One URL, from its first try to its result.
+#[derive(Debug)]
+struct Fetch {
+    lane: u32,
+    /// Whether a try is open, and which phase of it.
+    attempt: Option<Option<Phase>>,
+    /// Whether the gap before a retry is open.
+    gap: bool,
+    /// Tries opened.
+    tries: u32,
+    /// Whether the fetch's lane belongs to a child process's span (stage 1's `processes`).
+    in_child: bool,
+}
+
+#[derive(Debug)]
+struct Recorder {
+    path: PathBuf,
+    file: File,
+    name: String,
+    started: f64,
+    events: Vec<Event>,
+    threads: Vec<ThreadState>,
+    fetches: HashMap<String, Fetch>,
+    /// Which lanes are taken.
+    lanes: Vec<bool>,
+    /// Child processes (pid, URL) whose files are merged at the end.
+    children: Vec<(u32, String)>,
+    in_flight: u32,
+    sockets: u32,
+    tasks_alive: u64,
+    /// The future's type name of each task alive, to name its polls in a burst.
+    task_names: HashMap<u64, &'static str>,
+}
+
+impl Recorder {
+    fn new(path: PathBuf, file: File, name: String) -> Recorder {
+        let mut recorder = Recorder {
+            path,
+            file,
+            name,
+            started: now_us(),
+            events: Vec::new(),
+            threads: Vec::new(),
+            fetches: HashMap::new(),
+            lanes: Vec::new(),
+            children: Vec::new(),
+            in_flight: 0,
+            sockets: 0,
+            tasks_alive: 0,
+            task_names: HashMap::new(),
+        };
+        let process = format!("{} (pid {})", recorder.name, std::process::id());
+        recorder.meta("process_name", THREADS_PID, 0, json!({ "name": process }));
+        recorder.meta("process_sort_index", THREADS_PID, 0, json!({ "sort_index": 2 }));
+        recorder.meta("process_name", LANES_PID, 0, json!({ "name": "tries (a lane per connection slot)" }));
+        recorder.meta("process_sort_index", LANES_PID, 0, json!({ "sort_index": 1 }));
+        recorder
+    }
+
+    fn meta(&mut self, name: &'static str, pid: u32, tid: u32, args: Value) {
+        self.events.push(Event { ph: 'M', name: Cow::Borrowed(name), ts: 0.0, dur: None, pid, tid, args });
+    }
+
+    /// The current thread's track, made (and named) on its first event.
+    fn track(&mut self) -> u32 {
+        let track = TRACK.with(Cell::get);
+        if track != 0 && (track as usize) <= self.threads.len() {
+            return track;
+        }
+        let track = self.threads.len() as u32 + 1;
+        let name = std::thread::current().name().map_or_else(|| format!("thread {track}"), str::to_string);
+        self.meta("thread_name", THREADS_PID, track, json!({ "name": name }));
+        self.meta("thread_sort_index", THREADS_PID, track, json!({ "sort_index": track }));
+        self.threads.push(ThreadState { name, open: Vec::new(), ran: Vec::new(), busy: None });
+        TRACK.with(|t| t.set(track));
+        track
+    }
+
+    fn thread(&mut self) -> &mut ThreadState {
+        let track = self.track();
+        &mut self.threads[track as usize - 1]
+    }
+
+    fn push(&mut self, ph: char, name: Cow<'static, str>, ts: f64, pid: u32, tid: u32, args: Value) {
+        self.events.push(Event { ph, name, ts, dur: None, pid, tid, args });
+    }
+
+    fn open(&mut self, name: Cow<'static, str>, args: Value, is_burst: bool, now: f64) {
+        self.flush_busy(now);
+        let track = self.track();
+        let thread = &mut self.threads[track as usize - 1];
+        thread.open.push(is_burst);
+        if is_burst {
+            thread.ran.clear();
+        }
+        self.push('B', name, now, THREADS_PID, track, args);
+    }
+
+    fn close(&mut self, now: f64) {
+        self.flush_busy(now);
+        let track = self.track();
+        let thread = &mut self.threads[track as usize - 1];
+        let Some(is_burst) = thread.open.pop() else { return };
+        let args =
+            if is_burst { json!({ "ran": summary(&std::mem::take(&mut thread.ran)) }) } else { Value::Null };
+        self.push('E', Cow::Borrowed(""), now, THREADS_PID, track, args);
+    }
+
+    fn instant(&mut self, name: Cow<'static, str>, args: Value, now: f64) {
+        let track = self.track();
+        self.push('i', name, now, THREADS_PID, track, args);
+    }
+
+    fn counter(&mut self, name: &'static str, value: f64, now: f64) {
+        self.push('C', Cow::Borrowed(name), now, THREADS_PID, 0, json!({ "value": value }));
+    }
+
+    fn busy_turn(&mut self, idle: bool, now: f64) {
+        let thread = self.thread();
+        let (start, turns, idle_turns) = thread.busy.get_or_insert((now, 0, 0));
+        *turns += 1;
+        *idle_turns += u64::from(idle);
+        if now - *start >= BUSY_SPAN_US {
+            self.flush_busy(now);
+        }
+    }
+
+    /// Writes the busy turns gathered on this thread as one span ending `now`.
+    fn flush_busy(&mut self, now: f64) {
+        let track = TRACK.with(Cell::get);
+        let Some(thread) = self.threads.get_mut((track as usize).wrapping_sub(1)) else { return };
+        let Some((start, turns, idle)) = thread.busy.take() else { return };
+        let args = json!({ "turns": turns, "idle turns": idle });
+        self.events.push(Event {
+            ph: 'X',
+            name: Cow::Borrowed("busy turns"),
+            ts: start,
+            dur: Some(now - start),
+            pid: THREADS_PID,
+            tid: track,
+            args,
+        });
+        self.counter("idle turns per ms", idle as f64 * 1000.0 / (now - start).max(1.0), start);
+    }
+
+    fn take_lane(&mut self) -> u32 {
+        let free = self.lanes.iter().position(|taken| !taken).unwrap_or_else(|| {
+            self.lanes.push(false);
+            self.lanes.len() - 1
+        });
+        self.lanes[free] = true;
+        let lane = free as u32 + 1;
+        if free + 1 == self.lanes.len()
+            && !self.events.iter().any(|e| e.ph == 'M' && e.pid == LANES_PID && e.tid == lane)
+        {
+            self.meta("thread_name", LANES_PID, lane, json!({ "name": format!("slot {lane}") }));
+            self.meta("thread_sort_index", LANES_PID, lane, json!({ "sort_index": lane }));
+        }
+        lane
+    }
+
+    fn open_fetch(&mut self, url: &str, now: f64) -> u32 {
+        let lane = self.take_lane();
+        self.in_flight += 1;
+        self.push('B', Cow::Owned(short_url(url)), now, LANES_PID, lane, json!({ "url": url }));
+        self.counter("requests in flight", f64::from(self.in_flight), now);
+        self.fetches
+            .insert(url.to_string(), Fetch { lane, attempt: None, gap: false, tries: 0, in_child: false });
+        lane
+    }
+
+    fn phase(&mut self, url: &str, phase: Phase, now: f64) {
+        if !self.fetches.contains_key(url) {
+            self.open_fetch(url, now);
+        }
+        let fetch = self.fetches.get_mut(url).expect("opened above");
+        let lane = fetch.lane;
+        let mut out = Vec::new();
+        if fetch.gap {
+            fetch.gap = false;
+            out.push(('E', Cow::Borrowed(""), Value::Null));
+        }
+        let current = match fetch.attempt {
+            Some(current) => current,
+            None => {
+                fetch.tries += 1;
+                let name = format!("try {}", fetch.tries);
+                out.push(('B', Cow::Owned(name), json!({ "url": url, "try": fetch.tries })));
+                None
+            }
+        };
+        if current == Some(phase) {
+            return;
+        }
+        if current.is_some() {
+            out.push(('E', Cow::Borrowed(""), Value::Null));
+        }
+        out.push(('B', Cow::Borrowed(phase.name()), Value::Null));
+        fetch.attempt = Some(Some(phase));
+        let socket_opened = phase >= Phase::Connecting && current.is_none_or(|c| c < Phase::Connecting);
+        for (ph, name, args) in out {
+            self.push(ph, name, now, LANES_PID, lane, args);
+        }
+        if socket_opened {
+            self.sockets += 1;
+            self.counter("sockets open", f64::from(self.sockets), now);
+        }
+    }
+
+    fn try_ended(&mut self, url: &str, tries: u32, result: &str, timed_out: bool, retry: bool, now: f64) {
+        if !self.fetches.contains_key(url) {
+            self.open_fetch(url, now);
+        }
+        let fetch = self.fetches.get_mut(url).expect("opened above");
+        let lane = fetch.lane;
+        let mut out = Vec::new();
+        if fetch.gap {
+            fetch.gap = false;
+            out.push(('E', Cow::Borrowed(""), Value::Null));
+        }
+        let phase = match fetch.attempt.take() {
+            Some(phase) => phase,
+            None => {
+                // A try that failed before its first step (an address that could not be parsed).
+                fetch.tries += 1;
+                out.push((
+                    'B',
+                    Cow::Owned(format!("try {}", fetch.tries)),
+                    json!({ "url": url, "try": fetch.tries }),
+                ));
+                None
+            }
+        };
+        if phase.is_some() {
+            out.push(('E', Cow::Borrowed(""), Value::Null));
+        }
+        if timed_out {
+            out.push(('i', Cow::Borrowed("deadline"), json!({ "url": url, "try": tries })));
+        }
+        out.push(('E', Cow::Borrowed(""), json!({ "result": result })));
+        if retry {
+            fetch.gap = true;
+            out.push(('B', Cow::Borrowed("retry gap"), Value::Null));
+        }
+        let finished = !retry && !fetch.in_child;
+        for (ph, name, args) in out {
+            self.push(ph, name, now, LANES_PID, lane, args);
+        }
+        if phase.is_some_and(|p| p >= Phase::Connecting) {
+            self.sockets = self.sockets.saturating_sub(1);
+            self.counter("sockets open", f64::from(self.sockets), now);
+        }
+        if finished {
+            self.close_fetch(url, now);
+        }
+    }
+
+    fn close_fetch(&mut self, url: &str, now: f64) {
+        let Some(fetch) = self.fetches.remove(url) else { return };
+        self.push('E', Cow::Borrowed(""), now, LANES_PID, fetch.lane, json!({ "tries": fetch.tries }));
+        self.lanes[fetch.lane as usize - 1] = false;
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.counter("requests in flight", f64::from(self.in_flight), now);
+    }
+
+    fn child_started(&mut self, url: &str, pid: u32, now: f64) {
+        let lane = self.open_fetch(url, now);
+        self.fetches.get_mut(url).expect("just opened").in_child = true;
+        self.push(
+            'B',
+            Cow::Owned(format!("child process {pid}")),
+            now,
+            LANES_PID,
+            lane,
+            json!({ "pid": pid }),
+        );
+        self.children.push((pid, url.to_string()));
+    }
+
+    fn child_ended(&mut self, url: &str, now: f64) {
+        let Some(lane) = self.fetches.get(url).map(|f| f.lane) else { return };
+        self.push('E', Cow::Borrowed(""), now, LANES_PID, lane, Value::Null);
+        self.close_fetch(url, now);
+    }
+
+    /// Closes what is open, merges the children's files, and writes the file.
+    fn write(mut self) -> io::Result<()> {
+        let now = now_us();
+        // Close what is still open: threads' spans, then the lanes (a crawl cut short).
+        for index in 0..self.threads.len() {
+            let track = index as u32 + 1;
+            if let Some((start, turns, idle)) = self.threads[index].busy.take() {
+                let args = json!({ "turns": turns, "idle turns": idle });
+                let (ph, name, dur) = ('X', Cow::Borrowed("busy turns"), Some(now - start));
+                self.events.push(Event { ph, name, ts: start, dur, pid: THREADS_PID, tid: track, args });
+            }
+            while let Some(is_burst) = self.threads[index].open.pop() {
+                let args =
+                    if is_burst { json!({ "ran": summary(&self.threads[index].ran) }) } else { Value::Null };
+                self.push('E', Cow::Borrowed(""), now, THREADS_PID, track, args);
+            }
+        }
+        let open: Vec<(String, Fetch)> = self.fetches.drain().collect();
+        for (url, fetch) in open {
+            let mut depth = 1 + usize::from(fetch.gap) + usize::from(fetch.in_child);
+            if let Some(phase) = fetch.attempt {
+                depth += 1 + usize::from(phase.is_some());
+            }
+            for _ in 0..depth {
+                self.push('E', Cow::Borrowed(""), now, LANES_PID, fetch.lane, json!({ "cut short": url }));
+            }
+        }
+        let children = std::mem::take(&mut self.children);
+        for (index, (pid, url)) in children.iter().enumerate() {
+            self.merge_child(index as u32, *pid, url);
+        }
+        // Stage 2's spans are written when they end, with their start: put every event in time
+        // order (a stable sort keeps a begin and an end made at one instant in their order).
+        self.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+        let mut out = BufWriter::new(&self.file);
+        write!(out, "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"recorded by\":")?;
+        serde_json::to_writer(&mut out, &self.name)?;
+        write!(out, ",\"started at (monotonic us)\":{}}},\"traceEvents\":[", self.started)?;
+        for (i, event) in self.events.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",\n")?;
+            }
+            let mut object = json!({
+                "ph": event.ph.to_string(), "name": event.name, "ts": event.ts, "pid": event.pid, "tid": event.tid,
+            });
+            if let Some(dur) = event.dur {
+                object["dur"] = json!(dur);
+            }
+            if event.ph == 'i' {
+                object["s"] = json!("t");
+            }
+            if !event.args.is_null() {
+                object["args"] = event.args.clone();
+            }
+            serde_json::to_writer(&mut out, &object)?;
+        }
+        out.write_all(b"]}\n")?;
+        out.flush()
+    }
+
+    /// Appends the file child `pid` (the `index`th) wrote: its threads as a process of their
+    /// own, its lane events in the lane of its span here.
+    fn merge_child(&mut self, index: u32, pid: u32, url: &str) {
+        let path = child_file(&self.path, pid);
+        let Ok(text) = std::fs::read_to_string(&path) else { return };
+        let _ = std::fs::remove_file(&path);
+        let Ok(file) = serde_json::from_str::<Value>(&text) else { return };
+        let Some(events) = file["traceEvents"].as_array() else { return };
+        let lane =
+            self.events.iter().find(|e| e.pid == LANES_PID && e.args["pid"] == json!(pid)).map(|e| e.tid);
+        let own_pid = LANES_PID + 1 + index;
+        self.meta("process_name", own_pid, 0, json!({ "name": format!("child process {pid}: {url}") }));
+        self.meta("process_sort_index", own_pid, 0, json!({ "sort_index": 3 + index }));
+        for event in events {
+            let ph = event["ph"].as_str().and_then(|p| p.chars().next()).unwrap_or('i');
+            let event_pid = event["pid"].as_u64().unwrap_or(0) as u32;
+            if ph == 'M'
+                && (event_pid == LANES_PID
+                    || event["name"] == "process_name"
+                    || event["name"] == "process_sort_index")
+            {
+                continue;
+            }
+            let (pid, tid) = if event_pid == LANES_PID {
+                let Some(lane) = lane else { continue };
+                (LANES_PID, lane)
+            } else {
+                (own_pid, event["tid"].as_u64().unwrap_or(0) as u32)
+            };
+            self.events.push(Event {
+                ph,
+                name: Cow::Owned(event["name"].as_str().unwrap_or_default().to_string()),
+                ts: event["ts"].as_f64().unwrap_or(0.0),
+                dur: event["dur"].as_f64(),
+                pid,
+                tid,
+                args: event.get("args").cloned().unwrap_or(Value::Null),
+            });
+        }
+    }
+}
+
+/// `a ×3, b`: what ran in a burst, in first-ran order, counted.
+fn summary(ran: &[&'static str]) -> String {
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for what in ran {
+        match counted.iter_mut().find(|(name, _)| name == what) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((what, 1)),
+        }
+    }
+    let parts: Vec<String> = counted
+        .iter()
+        .map(|(name, n)| if *n == 1 { short_name(name) } else { format!("{} ×{n}", short_name(name)) })
+        .collect();
+    parts.join(", ")
+}
+
+/// A URL's path and query, which is what tells one page of a site from another in a lane.
+fn short_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(parsed) => match parsed.query() {
+            Some(query) => format!("{}?{query}", parsed.path()),
+            None => parsed.path().to_string(),
+        },
+        Err(_) => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_lose_their_crate_prefixes() {
+        assert_eq!(
+            super::short_name("stage3_callbacks::protocol::attach<callback_echo_server::Echo>::{{closure}}"),
+            "protocol::attach<Echo>::{{closure}}"
+        );
+        assert_eq!(
+            super::short_name("stage3_callbacks::fetch::Fetch::waker::{{closure}}"),
+            "fetch::Fetch::waker::{{closure}}"
+        );
+        assert_eq!(super::short_name("call_soon_threadsafe"), "call_soon_threadsafe");
+    }
+
+    #[test]
+    fn a_burst_counts_what_ran() {
+        assert_eq!(super::summary(&["a::x", "a::y", "a::x"]), "x ×2, y");
+    }
+}
