@@ -8,6 +8,7 @@
 //! `localhost`, whose lookup is made to take as long (`--resolver-delay`), so that a fetch is
 //! also waiting for a resolver (in sequential mode, that is the wait the signal meets). The
 //! crawler must exit well inside that.
+//! Its `--timeline` file must still be a whole trace, holding the fetch that the signal cut short.
 //! Reading its stderr to the end also proves that no child process outlived it: stage 1's
 //! children share that stderr, so a surviving child would hold the pipe open.
 
@@ -40,7 +41,11 @@ fn ctrl_c_stops_every_stage_with_a_report_and_status_130() {
 
     for run in stages::ALL {
         let what = run.to_string();
+        let timeline_file = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("interrupted-{}-{}.json", run.crate_name, run.mode));
         let mut child = Command::new(bin(run.crate_name))
+            .arg("--timeline")
+            .arg(&timeline_file)
             .args([site.url().as_str(), named.as_str(), silent.as_str(), "-v"])
             .args(["--timeout", &TIMEOUT_SECS.to_string(), "--resolver-delay", &TIMEOUT_SECS.to_string()])
             .args(run.extra_flags)
@@ -91,6 +96,19 @@ fn ctrl_c_stops_every_stage_with_a_report_and_status_130() {
         check_interrupted_report(&what, &report, &site);
         // The named root was cut short in its lookup: no row, like the silent one.
         assert!(!report.lines().any(|l| l.starts_with(named.as_str())), "{what}: {report}");
+        // The timeline of what it did is whole, with the fetches cut short closed at the end.
+        let text = std::fs::read_to_string(&timeline_file).expect("the timeline was written");
+        let timeline = common::timeline::parse(&text).unwrap_or_else(|why| panic!("{what}: {why}"));
+        let unreported = |span: &&common::timeline::Span| {
+            let url = span.args["url"].as_str().unwrap_or_default();
+            !report.lines().any(|line| line.split_whitespace().next() == Some(url))
+        };
+        // (A URL's span: in `processes` mode the killed child wrote no file, so no try of its own.)
+        let lanes = timeline.spans.iter().filter(|s| s.pid == common::timeline::LANES_PID as u64);
+        let cut_short = lanes
+            .filter(|s| s.args.get("url").is_some() && !s.name.starts_with("try "))
+            .any(|s| unreported(&s));
+        assert!(cut_short, "{what}: the fetch that Ctrl-C cut short is not in the timeline");
     }
 }
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub use tour::stages;
 
+pub mod timeline;
+
 /// Every stage binary once, in stage order (stage 1's modes share one binary).
 pub fn stage_bins() -> Vec<&'static str> {
     let mut bins: Vec<&str> = stages::ALL.iter().map(|run| run.crate_name).collect();

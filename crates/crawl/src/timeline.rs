@@ -167,15 +167,42 @@ pub(crate) fn try_ended(url: &Url, tries: u32, result: &str, timed_out: bool, re
     record(|r, now| r.try_ended(url.as_str(), tries, result, timed_out, retry, now));
 }
 
-/// Stage 1's `processes` mode: the child `pid` fetches `url`. Until the guard drops, a lane holds
-/// a span for the child, into which the child's own tries are merged.
-pub fn child_process(url: &Url, pid: u32) -> Span {
+/// Stage 1's `processes` mode: a child process is about to fetch `url`. Until the guard drops, a
+/// lane holds a span for the child, into which the child's own tries are merged (once
+/// [`ChildSpan::started`] has said which child it is), and this thread is blocked waiting for it.
+/// Opened before the child starts, which is before any event the child records.
+pub fn child_process(url: &Url) -> ChildSpan {
     let mut on = false;
     record(|r, now| {
         on = true;
-        r.child_started(url.as_str(), pid, now);
+        r.child_starting(url.as_str(), now);
     });
-    Span { end: if on { SpanEnd::Child(url.as_str().to_string()) } else { SpanEnd::Nothing } }
+    ChildSpan { url: on.then(|| url.as_str().to_string()) }
+}
+
+/// What [`child_process`] returns.
+#[derive(Debug)]
+#[must_use = "the span ends when this is dropped"]
+pub struct ChildSpan {
+    /// The URL whose lane this is, when a timeline is being recorded.
+    url: Option<String>,
+}
+
+impl ChildSpan {
+    /// The child has started, as process `pid`: its file is merged when the timeline is written.
+    pub fn started(&self, pid: u32) {
+        if let Some(url) = &self.url {
+            record(|r, _| r.child_started(url, pid));
+        }
+    }
+}
+
+impl Drop for ChildSpan {
+    fn drop(&mut self) {
+        if let Some(url) = self.url.take() {
+            record(|r, now| r.child_ended(&url, now));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +219,6 @@ pub struct Span {
 enum SpanEnd {
     Nothing,
     Thread,
-    Child(String),
 }
 
 impl Drop for Span {
@@ -200,7 +226,6 @@ impl Drop for Span {
         match std::mem::replace(&mut self.end, SpanEnd::Nothing) {
             SpanEnd::Nothing => {}
             SpanEnd::Thread => end(),
-            SpanEnd::Child(url) => record(|r, now| r.child_ended(&url, now)),
         }
     }
 }
@@ -468,8 +493,8 @@ struct Recorder {
     fetches: HashMap<String, Fetch>,
     /// Which lanes are taken.
     lanes: Vec<bool>,
-    /// Child processes (pid, URL) whose files are merged at the end.
-    children: Vec<(u32, String)>,
+    /// Child processes (pid, URL, lane) whose files are merged at the end.
+    children: Vec<(u32, String, u32)>,
     in_flight: u32,
     sockets: u32,
     tasks_alive: u64,
@@ -708,21 +733,21 @@ impl Recorder {
         self.counter("requests in flight", f64::from(self.in_flight), now);
     }
 
-    fn child_started(&mut self, url: &str, pid: u32, now: f64) {
+    fn child_starting(&mut self, url: &str, now: f64) {
+        self.open(Cow::Borrowed("blocked waiting for the child"), Value::Null, false, now);
         let lane = self.open_fetch(url, now);
         self.fetches.get_mut(url).expect("just opened").in_child = true;
-        self.push(
-            'B',
-            Cow::Owned(format!("child process {pid}")),
-            now,
-            LANES_PID,
-            lane,
-            json!({ "pid": pid }),
-        );
-        self.children.push((pid, url.to_string()));
+        self.push('B', Cow::Borrowed("child process"), now, LANES_PID, lane, Value::Null);
+    }
+
+    fn child_started(&mut self, url: &str, pid: u32) {
+        if let Some(fetch) = self.fetches.get(url) {
+            self.children.push((pid, url.to_string(), fetch.lane));
+        }
     }
 
     fn child_ended(&mut self, url: &str, now: f64) {
+        self.close(now);
         let Some(lane) = self.fetches.get(url).map(|f| f.lane) else { return };
         self.push('E', Cow::Borrowed(""), now, LANES_PID, lane, Value::Null);
         self.close_fetch(url, now);
@@ -756,8 +781,8 @@ impl Recorder {
             }
         }
         let children = std::mem::take(&mut self.children);
-        for (index, (pid, url)) in children.iter().enumerate() {
-            self.merge_child(index as u32, *pid, url);
+        for (index, (pid, url, lane)) in children.iter().enumerate() {
+            self.merge_child(index as u32, *pid, url, *lane);
         }
         // Stage 2's spans are written when they end, with their start: put every event in time
         // order (a stable sort keeps a begin and an end made at one instant in their order).
@@ -790,14 +815,12 @@ impl Recorder {
 
     /// Appends the file child `pid` (the `index`th) wrote: its threads as a process of their
     /// own, its lane events in the lane of its span here.
-    fn merge_child(&mut self, index: u32, pid: u32, url: &str) {
+    fn merge_child(&mut self, index: u32, pid: u32, url: &str, lane: u32) {
         let path = child_file(&self.path, pid);
         let Ok(text) = std::fs::read_to_string(&path) else { return };
         let _ = std::fs::remove_file(&path);
         let Ok(file) = serde_json::from_str::<Value>(&text) else { return };
         let Some(events) = file["traceEvents"].as_array() else { return };
-        let lane =
-            self.events.iter().find(|e| e.pid == LANES_PID && e.args["pid"] == json!(pid)).map(|e| e.tid);
         let own_pid = LANES_PID + 1 + index;
         self.meta("process_name", own_pid, 0, json!({ "name": format!("child process {pid}: {url}") }));
         self.meta("process_sort_index", own_pid, 0, json!({ "sort_index": 3 + index }));
@@ -812,7 +835,6 @@ impl Recorder {
                 continue;
             }
             let (pid, tid) = if event_pid == LANES_PID {
-                let Some(lane) = lane else { continue };
                 (LANES_PID, lane)
             } else {
                 (own_pid, event["tid"].as_u64().unwrap_or(0) as u32)

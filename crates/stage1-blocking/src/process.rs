@@ -43,6 +43,7 @@ pub fn fetch_in_child(url: &Url, config: &Config) -> Fetched {
 // ANCHOR: run_child
 fn run_child(url: &Url) -> Result<Fetched, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    let lane = crawl::timeline::child_process(url); // `--timeline`: the child's tries go in this lane
     let child = Command::new(exe)
         .args(child_args(std::env::args_os().skip(1), url))
         .stdin(Stdio::null())
@@ -52,7 +53,7 @@ fn run_child(url: &Url) -> Result<Fetched, String> {
         .map_err(|e| format!("cannot start: {e}"))?;
     // Unlike a thread, a process can be stopped from outside: Ctrl-C kills it.
     let unblock = unblock::kill_on_interrupt(child.id());
-    let _lane = crawl::timeline::child_process(url, child.id()); // `--timeline` merges the child's
+    lane.started(child.id());
     let output = child.wait_with_output().map_err(|e| format!("cannot wait: {e}"));
     drop(unblock);
     let output = output?;
