@@ -15,11 +15,15 @@
 //! **It costs nothing when off.** Every recording call starts by reading one relaxed atomic
 //! flag ([`enabled`]) and returns at once when it is clear: no lock, no clock read, no
 //! allocation. When on, each event takes one global lock, inside which the clock is read, so
-//! timestamps never go backwards (on a thread, or anywhere).
+//! timestamps never go backwards (on a thread, or anywhere), and the events are kept in memory
+//! until the crawl ends: a recorder for runs of seconds to minutes, not for a server that runs for
+//! days (real applications will want `tracing` and a bounded buffer).
 //!
 //! The stages call [`phase`] at each step of a try (the same line in every stage's `fetch.rs`),
 //! and `Config::end_try` closes the try; everything else is recorded in the plumbing around the
-//! lesson (the blocking socket's wrapper, the event loop's wait, the executor's poll).
+//! lesson (stage 1's blocking socket wrapper and its wait for a job, stage 2's loop, the event
+//! loop's wait and dispatch, stage 4's task step, stage 5's executor and waker, and for tokio,
+//! which records no task events on stable, its park hooks and the [`traced`] wrapper).
 //!
 //! Timestamps are microseconds of `CLOCK_MONOTONIC`, which every process on the machine shares:
 //! stage 1's `processes` mode merges its children's files into the parent's without converting.

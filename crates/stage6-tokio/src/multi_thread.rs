@@ -11,7 +11,7 @@
 //! `tokio::spawn` takes only futures that are `Send` (safe to move to another thread) and
 //! `'static` (borrowing nothing of the spawner, which may be gone by then). That is the whole
 //! diff: what the workers share moves from `Rc` to `Arc`, and the frontier from `RefCell` to a
-//! `Mutex`, as in stage 1's thread pool; `spawn_local` becomes `tokio::spawn`. The compiler checks
+//! `Mutex`, as in stage 1's thread pool; `spawn_local` becomes `spawn` (`tokio::spawn`, see `runtime.rs`). The compiler checks
 //! it: a worker holding an `Rc`, or a `MutexGuard` across an `.await`, is not `Send`, and does not
 //! compile. The fetch itself (`fetch.rs`) is unchanged: its future is already `Send`.
 //!

@@ -18,7 +18,9 @@
 //!
 //! `--trace`: tokio does not print its polls and wakes (the `tracing` crate and `tokio-console`
 //! are its tools for that). What it reports without unstable features is the moment the thread
-//! parks to wait for I/O or a timer, and the moment it wakes up; `--trace` prints those.
+//! parks to wait for I/O or a timer, and the moment it wakes up; `--trace` prints those, and
+//! `--timeline` draws them (asleep in the poller, then a burst of polls). For the timeline's
+//! task events, [`spawn_local`] and [`spawn`] wrap each task in `crawl::timeline::traced`.
 
 use std::future::Future;
 
