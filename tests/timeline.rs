@@ -227,3 +227,15 @@ fn a_timeline_that_cannot_be_written_is_an_error_before_any_request() {
     }
     assert_eq!(site.counters().requests(), 0, "a request was made before the error");
 }
+
+#[test]
+fn a_timeline_lost_at_the_end_is_an_error_after_the_report() {
+    let site = small_site(false);
+    let output =
+        crawl_command("stage3-callbacks", &site, &["--timeline", "/dev/full"]).output().expect("run the stage");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("error: --timeline /dev/full: cannot write the file: "), "{stderr}");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("Finished "), "the report is printed first:\n{report}");
+}

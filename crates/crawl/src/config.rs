@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | 0 | the crawl ran to its end (URLs that failed are rows in the report) | progress only |
 //! | 1 | no root could be reached (its name does not resolve, or nothing listens on its port); the report is printed | `error: no root could be reached: ...` |
+//! | 1 | the crawl ran, but its `--timeline` file could not be written (a full disk); the report is printed | `error: --timeline FILE: cannot write the file: ...` |
 //! | 1 | stages 3 to 6: the event loop (tokio's runtime) cannot be created, the system refusing its descriptors (a `ulimit -n` too low for it is status 2, below); no report ([`crate::or_exit`]) | `error: cannot create the event loop: ...` |
 //! | 2 | command-line misuse ([`EXIT_USAGE`]), or an open-file limit with no room for one request, before any request | `error: ...` or clap's one line |
 //! | 130 | Ctrl-C ([`interrupt::EXIT_INTERRUPTED`]); the report of what was finished is printed | `interrupted: ...` |
@@ -307,10 +308,16 @@ pub fn crawl_and_report(mut config: Config, needs: Needs, crawl: impl FnOnce(&Co
         return ExitCode::FAILURE;
     }
     let report = crawl(&config);
-    if let Err(e) = timeline::finish() {
-        crate::log!("error: --timeline: cannot write the file: {e}");
+    let written = timeline::finish();
+    let status = print_report(&report);
+    match (written, &config.timeline) {
+        (Err(e), Some(path)) => {
+            // Printed even with `-q`, after the report: the crawl ran, its timeline was lost.
+            eprintln!("error: --timeline {}: cannot write the file: {e}", path.display());
+            if status == ExitCode::SUCCESS { ExitCode::FAILURE } else { status }
+        }
+        _ => status,
     }
-    print_report(&report)
 }
 
 /// Prints the report on stdout and returns the crawl's exit status. A closed stdout (`| head`)
