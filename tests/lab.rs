@@ -146,3 +146,23 @@ fn syscalls_without_strace_is_a_one_line_error_naming_the_package() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("install the `strace` package"), "{stderr}");
 }
+
+#[test]
+fn scaling_poll_grows_with_the_descriptors_watched_and_epoll_does_not() {
+    let rows = lab_json(&["scaling"]);
+    let cost = |mechanism: &str, idle: u64| {
+        let row = rows.as_array().unwrap().iter().find(|r| r["mechanism"] == mechanism && r["idle"] == idle);
+        number(row.unwrap_or_else(|| panic!("no {mechanism} row at {idle}: {rows}")), "ns_per_wait")
+    };
+    // Measured about 50x at 1,000 on a quiet 2-core machine; the bound is a tenth of that, for a
+    // busy one.
+    let ratio = cost("poll", 1000) / cost("epoll", 1000);
+    assert!(ratio >= 5.0, "poll over 1,000 idle descriptors costs only {ratio:.1}x epoll's wait: {rows}");
+    assert!(cost("poll", 1000) > 5.0 * cost("poll", 10), "poll's cost does not grow: {rows}");
+    assert!(cost("select", 1000) > 5.0 * cost("select", 10), "select's cost does not grow: {rows}");
+    // select cannot be asked to watch descriptor numbers from FD_SETSIZE (1,024) on.
+    assert!(
+        !rows.as_array().unwrap().iter().any(|r| r["mechanism"] == "select" && r["idle"] == 10_000),
+        "{rows}"
+    );
+}

@@ -231,8 +231,9 @@ fn a_timeline_that_cannot_be_written_is_an_error_before_any_request() {
 #[test]
 fn a_timeline_lost_at_the_end_is_an_error_after_the_report() {
     let site = small_site(false);
-    let output =
-        crawl_command("stage3-callbacks", &site, &["--timeline", "/dev/full"]).output().expect("run the stage");
+    let output = crawl_command("stage3-callbacks", &site, &["--timeline", "/dev/full"])
+        .output()
+        .expect("run the stage");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("error: --timeline /dev/full: cannot write the file: "), "{stderr}");

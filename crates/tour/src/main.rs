@@ -78,6 +78,12 @@ enum Lab {
         #[arg(long)]
         json: bool,
     },
+    /// One wait that finds one ready descriptor among N idle ones: select, poll and epoll
+    Scaling {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// System calls per echoed message (one client in lock-step), by name, counted by strace
     Syscalls {
         /// Messages of the shorter of the two runs per server (the other sends twice as many)
@@ -182,6 +188,7 @@ fn run_lab(which: Lab) -> Result<(), String> {
         }
         Lab::Switch { json } => print(json, &lab::switch::measure(), lab::switch::render),
         Lab::Memory { json } => print(json, &lab::memory::measure()?, |rows| lab::memory::render(rows)),
+        Lab::Scaling { json } => print(json, &lab::scaling::measure()?, |rows| lab::scaling::render(rows)),
         Lab::Syscalls { messages, server, json } => {
             let servers: Vec<&str> = match &server {
                 Some(one) if lab::syscalls::SERVERS.contains(&one.as_str()) => vec![one.as_str()],

@@ -5,6 +5,7 @@
 //! cargo run --release -p tour -- memory            # bytes per pending task, per parked thread
 //! cargo run --release -p tour -- c10k --connections 10000
 //! cargo run --release -p tour -- syscalls          # system calls per echoed message, by name
+//! cargo run --release -p tour -- scaling           # one wait among N descriptors: select, poll, epoll
 //! ```
 //!
 //! Each measurement that reads the process's memory runs in a child process of its own (the tour
@@ -13,6 +14,7 @@
 
 pub mod c10k;
 pub mod memory;
+pub mod scaling;
 pub mod switch;
 pub mod syscalls;
 
