@@ -472,6 +472,9 @@ struct ThreadState {
     busy: Option<(f64, u64, u64)>,
 }
 
+/// An event for a lane, before its time and place are added: `ph`, name, arguments.
+type LaneEvent = (char, Cow<'static, str>, Value);
+
 /// One URL, from its first try to its result.
 #[derive(Debug)]
 struct Fetch {
@@ -643,12 +646,14 @@ impl Recorder {
         lane
     }
 
-    fn phase(&mut self, url: &str, phase: Phase, now: f64) {
+    /// The try of `url` under way, opened (with the URL's span, in a free lane, on its first
+    /// try) when none is, and the gap before it closed: its lane, its current phase, and the
+    /// lane events that made it so, to be written at `now`.
+    fn current_try(&mut self, url: &str, now: f64) -> (u32, Option<Phase>, Vec<LaneEvent>) {
         if !self.fetches.contains_key(url) {
             self.open_fetch(url, now);
         }
         let fetch = self.fetches.get_mut(url).expect("opened above");
-        let lane = fetch.lane;
         let mut out = Vec::new();
         if fetch.gap {
             fetch.gap = false;
@@ -658,11 +663,17 @@ impl Recorder {
             Some(current) => current,
             None => {
                 fetch.tries += 1;
+                fetch.attempt = Some(None);
                 let name = format!("try {}", fetch.tries);
                 out.push(('B', Cow::Owned(name), json!({ "url": url, "try": fetch.tries })));
                 None
             }
         };
+        (fetch.lane, current, out)
+    }
+
+    fn phase(&mut self, url: &str, phase: Phase, now: f64) {
+        let (lane, current, mut out) = self.current_try(url, now);
         if current == Some(phase) {
             return;
         }
@@ -670,7 +681,7 @@ impl Recorder {
             out.push(('E', Cow::Borrowed(""), Value::Null));
         }
         out.push(('B', Cow::Borrowed(phase.name()), Value::Null));
-        fetch.attempt = Some(Some(phase));
+        self.fetches.get_mut(url).expect("a try is open").attempt = Some(Some(phase));
         let socket_opened = phase >= Phase::Connecting && current.is_none_or(|c| c < Phase::Connecting);
         for (ph, name, args) in out {
             self.push(ph, name, now, LANES_PID, lane, args);
@@ -682,29 +693,11 @@ impl Recorder {
     }
 
     fn try_ended(&mut self, url: &str, tries: u32, result: &str, timed_out: bool, retry: bool, now: f64) {
-        if !self.fetches.contains_key(url) {
-            self.open_fetch(url, now);
-        }
-        let fetch = self.fetches.get_mut(url).expect("opened above");
-        let lane = fetch.lane;
-        let mut out = Vec::new();
-        if fetch.gap {
-            fetch.gap = false;
-            out.push(('E', Cow::Borrowed(""), Value::Null));
-        }
-        let phase = match fetch.attempt.take() {
-            Some(phase) => phase,
-            None => {
-                // A try that failed before its first step (an address that could not be parsed).
-                fetch.tries += 1;
-                out.push((
-                    'B',
-                    Cow::Owned(format!("try {}", fetch.tries)),
-                    json!({ "url": url, "try": fetch.tries }),
-                ));
-                None
-            }
-        };
+        // (A try that failed before its first step, an address that could not be parsed, is
+        // opened here, at its end.)
+        let (lane, phase, mut out) = self.current_try(url, now);
+        let fetch = self.fetches.get_mut(url).expect("a try is open");
+        fetch.attempt = None;
         if phase.is_some() {
             out.push(('E', Cow::Borrowed(""), Value::Null));
         }
