@@ -166,3 +166,22 @@ fn scaling_poll_grows_with_the_descriptors_watched_and_epoll_does_not() {
         "{rows}"
     );
 }
+
+#[test]
+fn syscalls_per_crawled_url_count_one_connection_each_and_the_cost_of_a_process() {
+    ensure_strace();
+    let rows = lab_json(&["syscalls", "--crawl"]);
+    let rows = rows.as_array().expect("an array");
+    let runs: Vec<&str> = rows.iter().map(|r| r["run"].as_str().unwrap()).collect();
+    assert_eq!(runs.len(), tour::stages::ALL.len(), "{runs:?}");
+    let per_url = |run: &str| number(rows.iter().find(|r| r["run"] == run).unwrap(), "per_url");
+    for row in rows {
+        // No faults, so no retries: every URL is one connection, whatever the stage.
+        let connect = row["calls"].as_array().unwrap().iter().find(|c| c["name"] == "connect");
+        let connect = number(connect.unwrap_or_else(|| panic!("no connect: {row}")), "per_message");
+        assert!((0.9..=1.1).contains(&connect), "{}: {connect} connects per URL", row["run"]);
+    }
+    // A process per URL pays for its start (exec, loading, signal set-up) on every URL.
+    let (processes, pool) = (per_url("stage 1 processes"), per_url("stage 1 pool"));
+    assert!(processes > 5.0 * pool, "a process per URL: {processes} calls per URL, a pool: {pool}");
+}

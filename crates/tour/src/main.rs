@@ -90,8 +90,11 @@ enum Lab {
         #[arg(long, default_value_t = 10_000)]
         messages: usize,
         /// Only this server (stage3-protocol, stage5-tasks, tokio, smol, thread-per-connection)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "crawl")]
         server: Option<String>,
+        /// Count per crawled URL instead, for every stage and mode
+        #[arg(long)]
+        crawl: bool,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -189,7 +192,10 @@ fn run_lab(which: Lab) -> Result<(), String> {
         Lab::Switch { json } => print(json, &lab::switch::measure(), lab::switch::render),
         Lab::Memory { json } => print(json, &lab::memory::measure()?, |rows| lab::memory::render(rows)),
         Lab::Scaling { json } => print(json, &lab::scaling::measure()?, |rows| lab::scaling::render(rows)),
-        Lab::Syscalls { messages, server, json } => {
+        Lab::Syscalls { crawl: true, json, .. } => {
+            print(json, &lab::page_syscalls::measure()?, |rows| lab::page_syscalls::render(rows))
+        }
+        Lab::Syscalls { messages, server, json, crawl: false } => {
             let servers: Vec<&str> = match &server {
                 Some(one) if lab::syscalls::SERVERS.contains(&one.as_str()) => vec![one.as_str()],
                 Some(other) => {

@@ -5,6 +5,7 @@
 //! cargo run --release -p tour -- memory            # bytes per pending task, per parked thread
 //! cargo run --release -p tour -- c10k --connections 10000
 //! cargo run --release -p tour -- syscalls          # system calls per echoed message, by name
+//! cargo run --release -p tour -- syscalls --crawl  # ... and per crawled URL, for every stage and mode
 //! cargo run --release -p tour -- scaling           # one wait among N descriptors: select, poll, epoll
 //! ```
 //!
@@ -14,6 +15,7 @@
 
 pub mod c10k;
 pub mod memory;
+pub mod page_syscalls;
 pub mod scaling;
 pub mod switch;
 pub mod syscalls;

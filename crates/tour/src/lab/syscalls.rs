@@ -49,7 +49,7 @@ pub struct SyscallRow {
 pub struct Call {
     /// The call's name, as strace names it (`epoll_wait`, `recvfrom`, ...).
     pub name: String,
-    /// Calls per echoed message.
+    /// Calls per unit of work: per echoed message, or per crawled URL (`per_page`).
     pub per_message: f64,
 }
 
@@ -81,6 +81,15 @@ pub fn measure(messages: usize, servers: &[&str]) -> Result<Vec<SyscallRow>, Str
 
 /// The row of `server` from the counts of a run of `messages` and one of twice as many.
 fn per_message(server: &str, messages: usize, once: &[(String, u64)], twice: &[(String, u64)]) -> SyscallRow {
+    let (per_message, calls) = per_unit(messages as f64, once, twice);
+    SyscallRow { server: server.to_string(), messages, per_message, calls }
+}
+
+/// What `units` more of the work cost, call by call: the counts of a run with more of it less
+/// those of a run with less, divided by `units`; every call, and each by name (those below
+/// [`SHOWN_FROM`] left out), most frequent first.
+pub fn per_unit(units: f64, less: &[(String, u64)], more: &[(String, u64)]) -> (f64, Vec<Call>) {
+    let (once, twice) = (less, more);
     let count = |counts: &[(String, u64)], name: &str| {
         counts.iter().find(|(n, _)| n == name).map_or(0, |&(_, c)| c) as f64
     };
@@ -91,18 +100,13 @@ fn per_message(server: &str, messages: usize, once: &[(String, u64)], twice: &[(
         .into_iter()
         .map(|name| Call {
             name: name.to_string(),
-            per_message: (count(twice, name) - count(once, name)) / messages as f64,
+            per_message: (count(twice, name) - count(once, name)) / units,
         })
         .filter(|call| call.per_message.abs() >= SHOWN_FROM)
         .collect();
     calls.sort_by(|a, b| b.per_message.total_cmp(&a.per_message).then_with(|| a.name.cmp(&b.name)));
     let total = |counts: &[(String, u64)]| counts.iter().map(|&(_, c)| c).sum::<u64>() as f64;
-    SyscallRow {
-        server: server.to_string(),
-        messages,
-        per_message: (total(twice) - total(once)) / messages as f64,
-        calls,
-    }
+    ((total(twice) - total(once)) / units, calls)
 }
 
 /// Starts `server` under `strace -f -c`, echoes `messages` messages through it, lets it exit,
