@@ -37,7 +37,13 @@ pub const SYSCALLS_MESSAGES: usize = 10_000;
 /// System calls per echoed message, by name, for each echo server.
 pub const SYSCALLS_ARGS: &[&str] = &["syscalls", "--messages", "10000", "--json"];
 
-/// The lab's four measurements, the benches, and where they ran.
+/// One wait among 10 to 10,000 idle descriptors: select, poll, epoll.
+pub const SCALING_ARGS: &[&str] = &["scaling", "--json"];
+
+/// System calls per crawled URL, for every stage and mode.
+pub const PAGE_SYSCALLS_ARGS: &[&str] = &["syscalls", "--crawl", "--json"];
+
+/// The lab's measurements, the benches, and where they ran.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabData {
     /// What wrote this file.
@@ -56,6 +62,10 @@ pub struct LabData {
     pub c10k: Measured<Vec<C10kRow>>,
     /// `tour syscalls --messages 10000 --json`.
     pub syscalls: Measured<Vec<SyscallRow>>,
+    /// `tour syscalls --crawl --json`.
+    pub page_syscalls: Measured<Vec<PageRow>>,
+    /// `tour scaling --json`.
+    pub scaling: Measured<Vec<WaitCost>>,
     /// `cargo bench --bench runtime --bench echo`: criterion's estimates.
     pub benches: Measured<Vec<crate::bench::Estimate>>,
 }
@@ -68,7 +78,10 @@ pub struct Measured<T> {
 }
 
 // The tour's own types, so the book reads exactly what the lab prints.
-pub use tour::lab::{c10k::C10kRow, memory::MemoryCost, switch::SwitchCost, syscalls::SyscallRow};
+pub use tour::lab::{
+    c10k::C10kRow, memory::MemoryCost, page_syscalls::PageRow, scaling::WaitCost, switch::SwitchCost,
+    syscalls::SyscallRow,
+};
 
 impl LabData {
     /// The memory row of a kind (`stage5-task`, `os-thread`, ...).
@@ -81,13 +94,15 @@ impl LabData {
         self.c10k.result.iter().find(|row| row.stage == stage)
     }
 
-    /// The five commands, in the order they ran.
-    pub fn commands(&self) -> [&str; 5] {
+    /// The seven commands, in the order they ran.
+    pub fn commands(&self) -> [&str; 7] {
         [
             &self.switch.command,
             &self.memory.command,
             &self.c10k.command,
             &self.syscalls.command,
+            &self.page_syscalls.command,
+            &self.scaling.command,
             &self.benches.command,
         ]
     }
@@ -107,7 +122,7 @@ impl LabData {
     }
 }
 
-/// Runs the four lab commands of the release tour in `root` (about a minute and a half, most of it
+/// Runs the six lab commands of the release tour in `root` (about a minute and a half, most of it
 /// the C10K run and the system-call count under strace), then the benches (a few minutes), recorded as measured in the same run as `tour`.
 pub fn collect(root: &Path, tour: &TourData) -> io::Result<LabData> {
     Ok(LabData {
@@ -119,6 +134,8 @@ pub fn collect(root: &Path, tour: &TourData) -> io::Result<LabData> {
         memory: measure(root, MEMORY_ARGS)?,
         c10k: measure(root, C10K_ARGS)?,
         syscalls: measure(root, SYSCALLS_ARGS)?,
+        page_syscalls: measure(root, PAGE_SYSCALLS_ARGS)?,
+        scaling: measure(root, SCALING_ARGS)?,
         benches: crate::bench::collect(root)?,
     })
 }

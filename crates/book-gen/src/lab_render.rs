@@ -1,6 +1,6 @@
 //! What chapters 3 and 7 show of the lab, drawn from `book/src/data/lab.json`: a table for each of
-//! `switch`, `memory`, `c10k` and `syscalls`, each under the caption of the command that measured it, two
-//! charts, the benches' tables ([`crate::bench`]), and the lab's rows of the claims table
+//! `switch`, `memory`, `c10k`, `syscalls` (per echoed message and per crawled URL) and `scaling`,
+//! each under the caption of the command that measured it, three charts, the benches' tables ([`crate::bench`]), and the lab's rows of the claims table
 //! ([`crate::claims`]); [`crate::render`] writes them all.
 
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use crate::chart::{self, BarChart, Series};
 use crate::claims::Claim;
 use crate::data;
 use crate::lab::{self, C10K_CONNECTIONS, LabData};
+use crate::line_chart::{self, Line, LineChart};
 use crate::render::md_table;
 
 /// The most a pending stage-5 task may cost for "a coroutine is light" to hold.
@@ -80,6 +81,68 @@ fn syscalls_table(lab: &LabData) -> String {
     md_table(&["echo server", "system calls per message", "the calls, by name, per message"], &rows)
         + "\n"
         + &lab.caption(&[&lab.syscalls.command])
+}
+
+fn page_syscalls_table(lab: &LabData) -> String {
+    let rows: Vec<Vec<String>> = lab
+        .page_syscalls
+        .result
+        .iter()
+        .map(|r| {
+            let calls: Vec<String> =
+                r.calls.iter().take(6).map(|c| format!("`{}` {:.1}", c.name, c.per_message)).collect();
+            vec![r.run.clone(), format!("{:.1}", r.per_url), calls.join(", ")]
+        })
+        .collect();
+    md_table(&["crawler", "system calls per crawled URL", "the six most frequent, per URL"], &rows)
+        + "\n"
+        + &lab.caption(&[&lab.page_syscalls.command])
+}
+
+/// The mechanisms of `tour scaling`, in the order their lines are drawn, with their colours.
+const WAITS: [(&str, &str); 3] = [("select", "#e45756"), ("poll", "#f58518"), ("epoll", "#4c78a8")];
+
+fn scaling_table(lab: &LabData) -> String {
+    let rows: Vec<Vec<String>> = WAITS
+        .iter()
+        .map(|(mechanism, _)| {
+            let mut row = vec![format!("`{mechanism}`")];
+            for idle in tour::lab::scaling::WATCHED {
+                let cost = lab.scaling.result.iter().find(|r| r.mechanism == *mechanism && r.idle == idle);
+                row.push(cost.map_or("cannot".to_string(), |r| format!("{:.2}", r.ns_per_wait / 1e3)));
+            }
+            row
+        })
+        .collect();
+    let header: Vec<String> = std::iter::once("µs per wait, N idle descriptors:".to_string())
+        .chain(tour::lab::scaling::WATCHED.iter().map(|n| format!("N = {n}")))
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    md_table(&header, &rows) + "\n" + &lab.caption(&[&lab.scaling.command])
+}
+
+fn scaling_chart(lab: &LabData) -> String {
+    let lines = WAITS
+        .iter()
+        .map(|(mechanism, color)| Line {
+            name: (*mechanism).to_string(),
+            color,
+            points: lab
+                .scaling
+                .result
+                .iter()
+                .filter(|r| r.mechanism == *mechanism)
+                .map(|r| (r.idle as f64, r.ns_per_wait / 1e3))
+                .collect(),
+        })
+        .collect();
+    line_chart::svg(&LineChart {
+        title: "One wait that finds 1 ready descriptor among N idle ones".to_string(),
+        x_label: "idle descriptors watched (N)".to_string(),
+        y_label: "µs per wait".to_string(),
+        lines,
+        notes: chart_notes(lab, &lab.scaling.command),
+    })
 }
 
 /// The notes under a lab chart: the command, the run, the machine.
@@ -194,6 +257,9 @@ pub fn generate(root: &Path, lab: &LabData) -> Vec<(PathBuf, String)> {
         (dir.join("lab-memory.md"), memory_table(lab)),
         (dir.join("lab-c10k.md"), c10k_table(lab)),
         (dir.join("lab-syscalls.md"), syscalls_table(lab)),
+        (dir.join("lab-page-syscalls.md"), page_syscalls_table(lab)),
+        (dir.join("lab-scaling.md"), scaling_table(lab)),
+        (dir.join("lab-scaling.svg"), scaling_chart(lab)),
         (dir.join("lab-memory.svg"), memory_chart(lab)),
         (dir.join("lab-c10k.svg"), c10k_chart(lab)),
     ]
@@ -205,7 +271,7 @@ pub fn generate(root: &Path, lab: &LabData) -> Vec<(PathBuf, String)> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::lab::{C10kRow, Measured, MemoryCost, SwitchCost, SyscallRow};
+    use crate::lab::{C10kRow, Measured, MemoryCost, PageRow, SwitchCost, SyscallRow, WaitCost};
     use tour::lab::syscalls::Call;
 
     fn c10k(stage: &str, threads: usize, bytes_per_connection: f64) -> C10kRow {
@@ -249,6 +315,24 @@ pub(crate) mod tests {
                         Call { name: "read".into(), per_message: 2.0 },
                     ],
                 }],
+            },
+            page_syscalls: Measured {
+                command: data::release_tour_command(lab::PAGE_SYSCALLS_ARGS),
+                result: vec![PageRow {
+                    run: "stage 3 callbacks".into(),
+                    urls: [50, 90],
+                    per_url: 12.0,
+                    calls: vec![Call { name: "connect".into(), per_message: 1.0 }],
+                }],
+            },
+            scaling: Measured {
+                command: data::release_tour_command(lab::SCALING_ARGS),
+                result: vec![
+                    WaitCost { mechanism: "poll".into(), idle: 10, ns_per_wait: 900.0, waits: 200 },
+                    WaitCost { mechanism: "poll".into(), idle: 1000, ns_per_wait: 28_000.0, waits: 200 },
+                    WaitCost { mechanism: "epoll".into(), idle: 10, ns_per_wait: 450.0, waits: 200 },
+                    WaitCost { mechanism: "epoll".into(), idle: 1000, ns_per_wait: 520.0, waits: 200 },
+                ],
             },
             benches: crate::bench::tests::sample(1000.0),
         }

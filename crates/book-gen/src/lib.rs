@@ -38,6 +38,7 @@ pub mod diffs;
 pub mod includes;
 pub mod lab;
 pub mod lab_render;
+pub mod line_chart;
 pub mod reach;
 pub mod render;
 pub mod runs;
