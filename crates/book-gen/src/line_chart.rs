@@ -45,7 +45,7 @@ fn power_label(exponent: i32) -> String {
     let digits = 10u64.pow(exponent as u32).to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
