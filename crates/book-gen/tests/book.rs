@@ -82,10 +82,17 @@ fn the_lab_was_measured_with_the_tour_and_every_lab_table_and_chart_matches_it()
     let measured = lab::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
     let tour = data::load(&root).unwrap_or_else(|e| panic!("{e}: run `{fix}`"));
     assert!(measured.same_run_as(&tour), "lab.json and tour.json come from different runs: run `{fix}`");
-    let [switch, memory, c10k, syscalls] =
-        [lab::SWITCH_ARGS, lab::MEMORY_ARGS, lab::C10K_ARGS, lab::SYSCALLS_ARGS]
-            .map(data::release_tour_command);
-    assert_eq!(measured.commands(), [&*switch, &*memory, &*c10k, &*syscalls, bench::COMMAND], "run `{fix}`");
+    let [switch, memory, c10k, syscalls, page_syscalls, scaling] = [
+        lab::SWITCH_ARGS,
+        lab::MEMORY_ARGS,
+        lab::C10K_ARGS,
+        lab::SYSCALLS_ARGS,
+        lab::PAGE_SYSCALLS_ARGS,
+        lab::SCALING_ARGS,
+    ]
+    .map(data::release_tour_command);
+    let commands = [&*switch, &*memory, &*c10k, &*syscalls, &*page_syscalls, &*scaling, bench::COMMAND];
+    assert_eq!(measured.commands(), commands, "run `{fix}`");
     let switch = &measured.switch.result;
     assert!(switch.thread_switch_ns > 0.0 && switch.task_switch_ns > 0.0, "{switch:?}: run `{fix}`");
     for kind in ["stage4-task", "stage5-task", "tokio-task", "smol-task", "os-thread"] {
