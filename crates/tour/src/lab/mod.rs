@@ -5,6 +5,7 @@
 //! cargo run --release -p tour -- memory            # bytes per pending task, per parked thread
 //! cargo run --release -p tour -- c10k --connections 10000
 //! cargo run --release -p tour -- syscalls          # system calls per echoed message, by name
+//! cargo run --release -p tour -- timeline --out DIR # every stage's --timeline, drawn on one axis
 //! ```
 //!
 //! Each measurement that reads the process's memory runs in a child process of its own (the tour
@@ -15,6 +16,7 @@ pub mod c10k;
 pub mod memory;
 pub mod switch;
 pub mod syscalls;
+pub mod timeline;
 
 use std::process::Command;
 
