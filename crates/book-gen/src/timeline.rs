@@ -55,13 +55,15 @@ pub struct TimelineRun {
 /// Runs `tour timeline` in `root` (about ten seconds) and records the run; `generated_by` is
 /// the book-gen command that asked for it.
 pub fn collect(root: &Path, generated_by: &str) -> io::Result<TimelineRun> {
+    // Before the run, whose traces would make the tree look changed.
+    let (date, commit) = (data::today(), data::commit(root));
     eprintln!("book-gen: recording `tour {}`", TOUR_ARGS.join(" "));
     data::run_release_tour(root, TOUR_ARGS)?;
     Ok(TimelineRun {
         command: data::release_tour_command(TOUR_ARGS),
         generated_by: generated_by.to_string(),
-        date: data::today(),
-        commit: data::commit(root),
+        date,
+        commit,
         machine: data::machine(),
         rows: ALL.iter().map(pictures::file_stem).collect(),
     })

@@ -416,7 +416,7 @@ fn legend(out: &mut String, y: f64) -> f64 {
         ("retry gap", RETRY_GAP),
         ("deadline fired", DEADLINE),
         ("thread waiting: blocked in a call, or asleep in the poller", WAITING),
-        ("thread running (a burst of callbacks or polls)", RUNNING),
+        ("thread running: a burst, or a blocking thread outside its recorded waits", RUNNING),
         ("busy-poll turns", BUSY),
         ("task stepped or polled", POLL),
         ("task spawned", SPAWN),
