@@ -35,6 +35,20 @@ pub const TOUR_ARGS: &[&str] = &["timeline", "--out", DIR];
 /// The stacked picture's name, without extension.
 pub const ALL_STEM: &str = "all";
 
+/// Chapter 5's examples whose tasks are recorded too (`--timeline FILE`, see `crawl::demo`), each
+/// as `example-<name>`, on an axis of their own.
+pub const EXAMPLES: &[&str] = &["crawl_page", "workers"];
+
+/// The command that records one of [`EXAMPLES`] into `path`.
+pub fn example_command(name: &str, path: &str) -> String {
+    format!("cargo run --release -p stage5-async-await --example {name} -- --timeline {path}")
+}
+
+/// An example's trace and picture, without extension.
+fn example_stem(name: &str) -> String {
+    format!("example-{name}")
+}
+
 /// One run of `tour timeline` and where it ran.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimelineRun {
@@ -59,6 +73,20 @@ pub fn collect(root: &Path, generated_by: &str) -> io::Result<TimelineRun> {
     let (date, commit) = (data::today(), data::commit(root));
     eprintln!("book-gen: recording `tour {}`", TOUR_ARGS.join(" "));
     data::run_release_tour(root, TOUR_ARGS)?;
+    for name in EXAMPLES {
+        let path = format!("{DIR}/{}.json", example_stem(name));
+        eprintln!("book-gen: recording `{}`", example_command(name, &path));
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let status = std::process::Command::new(cargo)
+            .current_dir(root)
+            .args(["run", "--quiet", "--release", "-p", "stage5-async-await", "--example", name, "--"])
+            .args(["--timeline", &path])
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(io::Error::other(format!("the example {name} failed: {status}")));
+        }
+    }
     Ok(TimelineRun {
         command: data::release_tour_command(TOUR_ARGS),
         generated_by: generated_by.to_string(),
@@ -129,6 +157,18 @@ fn caption(record: &TimelineRun, run: Option<&StageRun>) -> String {
     format!("{recorded}{how}*\n")
 }
 
+/// The caption under an example's picture.
+fn example_caption(record: &TimelineRun, name: &str) -> String {
+    let measured = crate::render::caption_of(
+        &record.generated_by,
+        &[&example_command(name, &format!("{DIR}/{}.json", example_stem(name)))],
+        &record.date,
+        &record.commit,
+        &record.machine,
+    );
+    measured.replacen("*Measured by", "*Recorded by", 1)
+}
+
 /// Every picture and caption, drawn from the stored traces and the record of their run.
 pub fn generate(root: &Path, record: &TimelineRun) -> io::Result<Vec<(PathBuf, String)>> {
     let traces = traces(root)?;
@@ -149,6 +189,24 @@ pub fn generate(root: &Path, record: &TimelineRun) -> io::Result<Vec<(PathBuf, S
         pictures::render_all(&labelled, axis).map_err(io::Error::other)?,
     ));
     files.push((dir.join(format!("{ALL_STEM}.md")), caption(record, None)));
+    let examples: Vec<(String, String)> = EXAMPLES
+        .iter()
+        .map(|name| {
+            let path = trace_path(root, &example_stem(name));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", crate::relative(root, &path))))?;
+            Ok((name.to_string(), text))
+        })
+        .collect::<io::Result<_>>()?;
+    let axis = pictures::axis_ms(&examples).map_err(io::Error::other)?;
+    for (name, text) in &examples {
+        let stem = example_stem(name);
+        let title = format!("stage 5's example {name}, in its three orderings");
+        let svg = pictures::render(text, axis, &title)
+            .map_err(|e| io::Error::other(format!("{stem}.json: {e}")))?;
+        files.push((dir.join(format!("{stem}.svg")), svg));
+        files.push((dir.join(format!("{stem}.md")), example_caption(record, name)));
+    }
     Ok(files)
 }
 
@@ -168,11 +226,10 @@ pub fn check(root: &Path) -> Vec<String> {
             record.rows
         ));
     }
-    for stem in &rows {
+    for stem in rows.iter().cloned().chain(EXAMPLES.iter().map(|name| example_stem(name))) {
+        let stem = &stem;
         if !trace_path(root, stem).is_file() {
-            problems.push(format!(
-                "{DIR}/{stem}.json is missing: the tour's row {stem} has no timeline: run `{COMMAND}`"
-            ));
+            problems.push(format!("{DIR}/{stem}.json is missing: {stem} has no timeline: run `{COMMAND}`"));
         }
     }
     if !problems.is_empty() {

@@ -197,6 +197,18 @@ pub struct Trace {
     pub wall_ms: f64,
     lanes: Vec<Track>,
     threads: Vec<Track>,
+    tasks: Vec<TaskRow>,
+}
+
+/// A task of stages 4 to 6, from its spawn to its end, with its polls (or steps) and wakes.
+#[derive(Clone, Debug, PartialEq)]
+struct TaskRow {
+    id: u64,
+    start: f64,
+    /// Its end, if the trace has one.
+    end: Option<f64>,
+    polls: Vec<(f64, f64)>,
+    wakes: Vec<f64>,
 }
 
 impl Trace {
@@ -213,6 +225,12 @@ impl Trace {
     /// Threads that recorded something, child processes' included.
     pub fn threads(&self) -> usize {
         self.threads.len()
+    }
+
+    /// Tasks spawned, counting a number again when a later run (an example's next ordering)
+    /// gives it to a new task.
+    pub fn tasks(&self) -> usize {
+        self.tasks.len()
     }
 }
 
@@ -301,7 +319,63 @@ pub fn parse(json: &str) -> Result<Trace, String> {
         }
     }
     let recorded_by = file["otherData"]["recorded by"].as_str().unwrap_or("a crawl").to_string();
-    Ok(Trace { recorded_by, wall_ms: wall, lanes, threads })
+    let tasks = tasks(&threads);
+    Ok(Trace { recorded_by, wall_ms: wall, lanes, threads, tasks })
+}
+
+/// The number in `spawn task 7`, `wake task 7`, `poll task 7`, `task 7 done`.
+fn task_number(name: &str) -> Option<u64> {
+    name.split(' ').find_map(|word| word.parse().ok())
+}
+
+/// The tasks, from the threads' task events in time order. A number spawned again after its
+/// task ended is a new task (each `run` of stage 5 numbers its tasks from 1).
+fn tasks(threads: &[Track]) -> Vec<TaskRow> {
+    // (time, what: 0 spawn, 1 poll, 2 wake, 3 end, its number, a poll's end)
+    let mut events: Vec<(f64, u8, u64, f64)> = Vec::new();
+    for thread in threads {
+        for mark in &thread.marks {
+            let kind = if mark.name.starts_with("spawn task ") {
+                0
+            } else if mark.name.starts_with("wake task ") {
+                2
+            } else if mark.name.starts_with("task ") {
+                3
+            } else {
+                continue;
+            };
+            if let Some(id) = task_number(&mark.name) {
+                events.push((mark.at, kind, id, mark.at));
+            }
+        }
+        for span in &thread.spans {
+            if (span.name.starts_with("poll task ") || span.name.starts_with("step task "))
+                && let Some(id) = task_number(&span.name)
+            {
+                events.push((span.start, 1, id, span.end));
+            }
+        }
+    }
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut rows: Vec<TaskRow> = Vec::new();
+    let mut alive: BTreeMap<u64, usize> = BTreeMap::new();
+    for (at, kind, id, until) in events {
+        if kind == 0 {
+            alive.insert(id, rows.len());
+            rows.push(TaskRow { id, start: at, end: None, polls: Vec::new(), wakes: Vec::new() });
+            continue;
+        }
+        let Some(&row) = alive.get(&id) else { continue };
+        match kind {
+            1 => rows[row].polls.push((at, until)),
+            2 => rows[row].wakes.push(at),
+            _ => {
+                rows[row].end = Some(at);
+                alive.remove(&id);
+            }
+        }
+    }
+    rows
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,12 +411,15 @@ struct Style {
     lane: f64,
     thread: f64,
     max_threads: usize,
+    /// The most tasks drawn a row each; a trace with more draws none.
+    max_tasks: usize,
     /// Whether URL paths and row labels of lanes are written.
     texts: bool,
 }
 
-const FULL: Style = Style { lane: 16.0, thread: 16.0, max_threads: 12, texts: true };
-const COMPACT: Style = Style { lane: 6.0, thread: 9.0, max_threads: 3, texts: false };
+const FULL: Style = Style { lane: 16.0, thread: 16.0, max_threads: 12, max_tasks: 12, texts: true };
+const COMPACT: Style = Style { lane: 6.0, thread: 9.0, max_threads: 3, max_tasks: 0, texts: false };
+const TASK_ROW: f64 = 10.0;
 
 /// Bars of one colour on one row, merged where they touch at the picture's resolution, so
 /// that a thousand busy turns of a millisecond make one bar instead of a thousand.
@@ -459,7 +536,18 @@ fn band_height(trace: &Trace, style: Style) -> f64 {
     let threads = trace.threads.len().min(style.max_threads);
     let more = if trace.threads.len() > style.max_threads { 13.0 } else { 0.0 };
     let lanes = trace.lanes.len() as f64 * (style.lane + 1.0);
-    lanes + 4.0 + threads as f64 * (style.thread + 2.0) + more
+    let no_lanes = if trace.lanes.is_empty() && style.texts { 14.0 } else { 0.0 };
+    lanes + no_lanes + 4.0 + threads as f64 * (style.thread + 2.0) + more + tasks_height(trace, style)
+}
+
+/// Height of the task rows (or of the line that says there are too many).
+fn tasks_height(trace: &Trace, style: Style) -> f64 {
+    match trace.tasks.len() {
+        0 => 0.0,
+        n if n <= style.max_tasks => 6.0 + n as f64 * (TASK_ROW + 2.0),
+        _ if style.texts => 6.0 + 13.0,
+        _ => 0.0,
+    }
 }
 
 /// Draws `trace`'s lanes and threads from `y` down; returns the y below.
@@ -481,6 +569,7 @@ fn band(out: &mut String, trace: &Trace, axis: f64, top: f64, style: Style) -> f
     }
     if trace.lanes.is_empty() && style.texts {
         let _ = writeln!(out, r#"<text x="{LEFT}" y="{:.1}">(no tries recorded)</text>"#, y + 11.0);
+        y += 14.0;
     }
     y += 4.0;
     for thread in trace.threads.iter().take(style.max_threads) {
@@ -504,7 +593,54 @@ fn band(out: &mut String, trace: &Trace, axis: f64, top: f64, style: Style) -> f
         );
         y += 13.0;
     }
-    y
+    draw_tasks(out, trace, &x, y, style) + y
+}
+
+/// A row per task below the threads, from its spawn to its end, its polls as ticks and its
+/// wakes as marks; returns the height drawn.
+fn draw_tasks(out: &mut String, trace: &Trace, x: &impl Fn(f64) -> f64, top: f64, style: Style) -> f64 {
+    let height = tasks_height(trace, style);
+    if height == 0.0 {
+        return 0.0;
+    }
+    let mut y = top + 6.0;
+    if trace.tasks.len() > style.max_tasks {
+        let _ = writeln!(
+            out,
+            r##"<text x="{LEFT}" y="{:.1}" font-size="10" fill="#444444">{} tasks: too many for a row each (the trace has them all)</text>"##,
+            y + 9.0,
+            trace.tasks.len()
+        );
+        return height;
+    }
+    for task in &trace.tasks {
+        let (x0, x1) = (x(task.start), x(task.end.unwrap_or(trace.wall_ms)));
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="10">task {}</text>"#,
+            LEFT - 6.0,
+            y + TASK_ROW - 1.0,
+            task.id
+        );
+        let mid = y + TASK_ROW / 2.0;
+        let _ = writeln!(
+            out,
+            r##"<line x1="{x0:.1}" y1="{mid:.1}" x2="{x1:.1}" y2="{mid:.1}" stroke="#999999" stroke-width="2"/>"##
+        );
+        let mut bars = Bars::default();
+        bars.add(SPAWN, x0 - 0.6, x0 + 0.6);
+        for (start, end) in &task.polls {
+            bars.add(POLL, x(*start), x(*end));
+        }
+        bars.draw(out, y, TASK_ROW, &[SPAWN, POLL]);
+        let mut wakes = Bars::default();
+        for at in &task.wakes {
+            wakes.add(WAKE, x(*at) - 0.4, x(*at) + 0.4);
+        }
+        wakes.draw(out, y + TASK_ROW * 0.6, TASK_ROW * 0.4, &[WAKE]);
+        y += TASK_ROW + 2.0;
+    }
+    height
 }
 
 fn draw_lane(out: &mut String, lane: &Track, x: &impl Fn(f64) -> f64, y: f64, style: Style) {
@@ -728,6 +864,31 @@ mod tests {
         let poll = trace.threads[0].spans.iter().find(|s| s.name == "poll task 1").unwrap();
         assert_eq!((poll.start, poll.end, poll.depth), (30.0, 31.0, 1));
         assert_eq!(trace.threads[0].marks, [Mark { name: "spawn task 1".into(), at: 0.0 }]);
+        let task = TaskRow { id: 1, start: 0.0, end: None, polls: vec![(30.0, 31.0)], wakes: vec![] };
+        assert_eq!(trace.tasks, [task]);
+    }
+
+    #[test]
+    fn a_task_number_spawned_again_after_its_end_is_a_new_task() {
+        let mark = |name: &str, at: f64| Mark { name: name.into(), at };
+        let poll =
+            |start: f64| Span { name: "poll task 1".into(), start, end: start + 1.0, depth: 1, result: None };
+        let thread = Track {
+            label: "main".into(),
+            spans: vec![poll(1.0), poll(11.0)],
+            marks: vec![
+                mark("spawn task 1", 0.0),
+                mark("task 1 done", 5.0),
+                mark("spawn task 1", 10.0),
+                mark("wake task 1", 10.5),
+            ],
+            first: 0.0,
+            last: 12.0,
+        };
+        let rows = tasks(&[thread]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].end, rows[0].polls.as_slice()), (Some(5.0), &[(1.0, 2.0)][..]));
+        assert_eq!((rows[1].start, rows[1].end, rows[1].wakes.as_slice()), (10.0, None, &[10.5][..]));
     }
 
     #[test]
@@ -749,7 +910,7 @@ mod tests {
         assert!(svg.contains(&format!(r#"width="217.5" height="16.0" fill="{WAITING}""#)), "{svg}");
         assert!(svg.contains(&format!(r#"fill="{RUNNING}""#)));
         assert!(svg.contains(&format!(r#"fill="{POLL}""#)) && svg.contains(&format!(r#"fill="{SPAWN}""#)));
-        assert!(svg.contains("1 URLs, 2 tries in 40 ms"));
+        assert!(svg.contains("1 URLs, 2 tries in 40 ms") && svg.contains(">task 1</text>"));
         // The same trace on a longer axis is a different picture; the same axis, the same one.
         assert_ne!(svg, render(TRACE, 160.0, "stage 5 async-await").unwrap());
         assert_eq!(svg, render(TRACE, 80.0, "stage 5 async-await").unwrap());
