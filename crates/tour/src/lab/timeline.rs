@@ -417,7 +417,7 @@ struct Style {
     texts: bool,
 }
 
-const FULL: Style = Style { lane: 16.0, thread: 16.0, max_threads: 12, max_tasks: 12, texts: true };
+const FULL: Style = Style { lane: 16.0, thread: 16.0, max_threads: 12, max_tasks: 16, texts: true };
 const COMPACT: Style = Style { lane: 6.0, thread: 9.0, max_threads: 3, max_tasks: 0, texts: false };
 const TASK_ROW: f64 = 10.0;
 
@@ -536,8 +536,13 @@ fn band_height(trace: &Trace, style: Style) -> f64 {
     let threads = trace.threads.len().min(style.max_threads);
     let more = if trace.threads.len() > style.max_threads { 13.0 } else { 0.0 };
     let lanes = trace.lanes.len() as f64 * (style.lane + 1.0);
-    let no_lanes = if trace.lanes.is_empty() && style.texts { 14.0 } else { 0.0 };
+    let no_lanes = if no_tries_note(trace, style) { 14.0 } else { 0.0 };
     lanes + no_lanes + 4.0 + threads as f64 * (style.thread + 2.0) + more + tasks_height(trace, style)
+}
+
+/// Whether a band says it has no lanes: a trace with neither tries nor tasks to show.
+fn no_tries_note(trace: &Trace, style: Style) -> bool {
+    trace.lanes.is_empty() && trace.tasks.is_empty() && style.texts
 }
 
 /// Height of the task rows (or of the line that says there are too many).
@@ -567,7 +572,7 @@ fn band(out: &mut String, trace: &Trace, axis: f64, top: f64, style: Style) -> f
         draw_lane(out, lane, &x, y, style);
         y += style.lane + 1.0;
     }
-    if trace.lanes.is_empty() && style.texts {
+    if no_tries_note(trace, style) {
         let _ = writeln!(out, r#"<text x="{LEFT}" y="{:.1}">(no tries recorded)</text>"#, y + 11.0);
         y += 14.0;
     }
@@ -761,13 +766,22 @@ pub fn render(trace_json: &str, axis_ms: f64, title: &str) -> Result<String, Str
     axis(&mut body, axis_ms, axis_y, bottom);
     let end = band(&mut body, &trace, axis_ms, bands_top, FULL);
     let mut out = String::new();
-    let subtitle = format!(
-        "{}: {} URLs, {} tries in {:.0} ms; a lane per connection slot on top, a row per thread below",
-        trace.recorded_by,
-        trace.urls(),
-        trace.tries(),
-        trace.wall_ms
-    );
+    let subtitle = if trace.lanes.is_empty() {
+        format!(
+            "{}: {} tasks in {:.0} ms; a row per thread, then a row per task from its spawn to its end",
+            trace.recorded_by,
+            trace.tasks(),
+            trace.wall_ms
+        )
+    } else {
+        format!(
+            "{}: {} URLs, {} tries in {:.0} ms; a lane per connection slot on top, a row per thread below",
+            trace.recorded_by,
+            trace.urls(),
+            trace.tries(),
+            trace.wall_ms
+        )
+    };
     header(&mut out, end + 10.0, title, &subtitle);
     out.push_str(&body);
     out.push_str("</svg>\n");
