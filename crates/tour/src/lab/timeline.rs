@@ -212,9 +212,19 @@ struct TaskRow {
 }
 
 impl Trace {
-    /// URLs fetched: the outermost spans of the lanes.
+    /// URLs fetched: the URL spans of the lanes, by name. (By name, not by nesting: in stage 1's
+    /// `processes` a child's spans, merged into its parent's lane, can start a moment before the
+    /// parent's span for the child does, and a URL's name is there twice, the parent's and the
+    /// child's.)
     pub fn urls(&self) -> usize {
-        self.lanes.iter().flat_map(|l| &l.spans).filter(|s| s.depth == 0).count()
+        let names: std::collections::BTreeSet<&str> = self
+            .lanes
+            .iter()
+            .flat_map(|l| &l.spans)
+            .filter(|s| !is_step(&s.name) && !s.name.starts_with("child process "))
+            .map(|s| s.name.as_str())
+            .collect();
+        names.len()
     }
 
     /// Tries made, in every lane.
@@ -323,6 +333,12 @@ pub fn parse(json: &str) -> Result<Trace, String> {
     Ok(Trace { recorded_by, wall_ms: wall, lanes, threads, tasks })
 }
 
+/// Whether a lane's span is part of a try (a try, a step of one, the gap before one) rather than
+/// a URL's or a child process's.
+fn is_step(name: &str) -> bool {
+    name.starts_with("try ") || name == "retry gap" || PHASES.iter().any(|(phase, _)| *phase == name)
+}
+
 /// The number in `spawn task 7`, `wake task 7`, `poll task 7`, `task 7 done`.
 fn task_number(name: &str) -> Option<u64> {
     name.split(' ').find_map(|word| word.parse().ok())
@@ -397,6 +413,8 @@ const PHASES: &[(&str, &str)] = &[
 const URL_FILL: &str = "#f2f2f2";
 const RETRY_GAP: &str = "#ff9da6";
 const DEADLINE: &str = "#d62728";
+/// Not a colour: the legend's key for the outline of a try that failed.
+const FAILED: &str = "outline";
 const WAITING: &str = "#9ecae9";
 const RUNNING: &str = "#f58518";
 const BUSY: &str = "#e45756";
@@ -491,6 +509,7 @@ fn legend(out: &mut String, y: f64) -> f64 {
     let mut items: Vec<(&str, &str)> = PHASES.to_vec();
     items.extend([
         ("retry gap", RETRY_GAP),
+        ("a try that failed", FAILED),
         ("deadline fired", DEADLINE),
         ("thread waiting: blocked in a call, or asleep in the poller", WAITING),
         ("thread running: a burst, or a blocking thread outside its recorded waits", RUNNING),
@@ -506,8 +525,12 @@ fn legend(out: &mut String, y: f64) -> f64 {
             x = 8.0;
             y += 15.0;
         }
-        let _ =
-            writeln!(out, r#"<rect x="{x:.1}" y="{:.1}" width="10" height="10" fill="{colour}"/>"#, y - 9.0);
+        let swatch = if colour == FAILED {
+            format!(r#"fill="none" stroke="{DEADLINE}""#)
+        } else {
+            format!(r#"fill="{colour}""#)
+        };
+        let _ = writeln!(out, r#"<rect x="{x:.1}" y="{:.1}" width="10" height="10" {swatch}/>"#, y - 9.0);
         let _ = writeln!(out, r#"<text x="{:.1}" y="{y:.1}">{}</text>"#, x + 14.0, escape(name));
         x += width;
     }
@@ -663,9 +686,12 @@ fn draw_lane(out: &mut String, lane: &Track, x: &impl Fn(f64) -> f64, y: f64, st
             if span.result.as_deref().is_some_and(|r| r.starts_with("error")) {
                 failed.push((x0, x1));
             }
-        } else if span.depth == 0 {
+        } else if !span.name.starts_with("child process ") {
             bars.add(URL_FILL, x0, x1);
-            paths.push((x0, x1, span.name.clone()));
+            // A child process's URL span lies over its parent's: one name is enough.
+            if !paths.iter().any(|(_, _, path)| *path == span.name) {
+                paths.push((x0, x1, span.name.clone()));
+            }
         }
     }
     let mut order = vec![URL_FILL, RETRY_GAP];
