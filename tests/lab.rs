@@ -1,4 +1,4 @@
-//! The tour's lab (`tour switch`, `tour memory`, `tour c10k`, `tour syscalls`): its JSON keeps the documented
+//! The tour's lab (`tour switch`, `tour memory`, `tour c10k`, `tour syscalls`, `tour timeline`): its JSON keeps the documented
 //! shape, and the claims that chapter 7 of the book decides by the lab's figures (a task switch is
 //! much cheaper than a thread switch, a pending task is light and a parked thread is not, a
 //! thousand connections wait on one thread in little memory) hold with wide margins. The figures
@@ -184,4 +184,38 @@ fn syscalls_per_crawled_url_count_one_connection_each_and_the_cost_of_a_process(
     // A process per URL pays for its start (exec, loading, signal set-up) on every URL.
     let (processes, pool) = (per_url("stage 1 processes"), per_url("stage 1 pool"));
     assert!(processes > 5.0 * pool, "a process per URL: {processes} calls per URL, a pool: {pool}");
+
+/// `tour timeline` records every row of the tour and draws each one's picture from its trace, on
+/// one axis: the pictures are what the renderer makes of the traces written beside them, every
+/// row crawled the same URLs with the same tries, and the silent page's deadlines are there.
+#[test]
+fn every_row_gets_a_trace_and_the_picture_drawn_from_it() {
+    use tour::lab::timeline;
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let out = std::env::temp_dir().join(format!("tour-timeline-{}", std::process::id()));
+    let output = Command::new(release_bin("tour")).args(["timeline", "--out"]).arg(&out).output().unwrap();
+    assert!(output.status.success(), "tour timeline: {}", String::from_utf8_lossy(&output.stderr));
+    let traces: Vec<(String, String)> = tour::stages::ALL
+        .iter()
+        .map(|run| {
+            let json = out.join(format!("{}.json", timeline::file_stem(run)));
+            (run.to_string(), std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("{run}: {e}")))
+        })
+        .collect();
+    let axis = timeline::axis_ms(&traces).unwrap();
+    let first = timeline::parse(&traces[0].1).unwrap();
+    assert!(first.urls() > 10 && first.tries() > first.urls(), "{first:?}");
+    for (run, (label, json)) in tour::stages::ALL.iter().zip(&traces) {
+        let trace = timeline::parse(json).unwrap();
+        assert!(trace.wall_ms > 0.0 && trace.wall_ms <= axis, "{label}");
+        assert_eq!((trace.urls(), trace.tries()), (first.urls(), first.tries()), "{label}");
+        assert!(trace.threads() >= 1, "{label}");
+        // Three tries of the silent page, each ended by its deadline.
+        assert_eq!(json.matches(r#""name":"deadline""#).count(), 3, "{label}");
+        let svg = std::fs::read_to_string(out.join(format!("{}.svg", timeline::file_stem(run)))).unwrap();
+        assert_eq!(svg, timeline::render(json, axis, label).unwrap(), "{label}'s picture");
+    }
+    let all = std::fs::read_to_string(out.join("all.svg")).unwrap();
+    assert_eq!(all, timeline::render_all(&traces, axis).unwrap());
+    let _ = std::fs::remove_dir_all(&out);
 }

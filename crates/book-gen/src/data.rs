@@ -230,7 +230,7 @@ fn run_for_line(program: &str, args: &[&str]) -> Option<String> {
 }
 
 /// The commit measured, `+ uncommitted changes` when the tree differs from it.
-fn commit(root: &Path) -> String {
+pub fn commit(root: &Path) -> String {
     let root = root.to_string_lossy();
     let Some(hash) = run_for_line("git", &["-C", &root, "rev-parse", "--short=12", "HEAD"]) else {
         return "unknown".to_string();
@@ -243,7 +243,7 @@ fn commit(root: &Path) -> String {
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`.
-fn today() -> String {
+pub fn today() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);
     format!("{year:04}-{month:02}-{day:02}")

@@ -13,6 +13,7 @@
 //! | [`render`] | the tables, sentences and charts drawn from `tour.json` | `cargo run -p book-gen -- render` |
 //! | [`claims`] | the claims table: each claim of the asyncio notes, its rule, and whether it holds | `cargo run -p book-gen -- render` |
 //! | [`lab_render`] | the lab's tables, charts and claims, drawn from `lab.json` | `cargo run -p book-gen -- render` |
+//! | [`timeline`] | runs `tour timeline` (every stage's `--timeline` against one small site) and keeps its traces in `book/src/data/timeline/`; redraws their pictures and captions | `cargo run -p book-gen -- timeline` (and `data`); `render` redraws |
 //! | [`includes`] | every `{{#include}}` names a file, and an anchor, that exist | (tests) |
 //! | [`runs`] | runs each command of the book's and the README's `sh` blocks (or checks it is marked as not run) and records what it printed, into `book/src/data/runs/` | `cargo run -p book-gen -- runs` |
 //! | [`browser`] | the built book opened in headless Chromium, page by page: images, links and anchors, code blocks, search; two screenshots into `target/book-check/` | `cargo run -p book-gen -- browser-check` |
@@ -42,6 +43,7 @@ pub mod line_chart;
 pub mod reach;
 pub mod render;
 pub mod runs;
+pub mod timeline;
 
 use std::path::{Path, PathBuf};
 

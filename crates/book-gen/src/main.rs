@@ -5,7 +5,9 @@
 //! cargo run -p book-gen -- diff-path  # how much of each stage's file is unchanged from the stage before; fails below a floor
 //! cargo run -p book-gen -- data       # runs the release tour and its lab; book/src/data/ (JSON, tables, charts)
 //! cargo run -p book-gen -- render     # redraws book/src/data/ from tour.json and lab.json, without measuring
+//! cargo run -p book-gen -- timeline   # only the timelines: runs `tour timeline`; book/src/data/timeline/
 //! cargo run -p book-gen -- runs       # runs every command of the book's and the README's sh blocks; book/src/data/runs/
+//! cargo run -p book-gen -- runs TEXT  # only the commands containing TEXT (the digests and the other recordings left as they are)
 //! cargo run -p book-gen -- regen      # diffs, the site's fault table, the README's flags, the snapshots, the runs; then lists stale data
 //! cargo run -p book-gen -- browser-check  # the built book (mdbook build book) in headless Chromium; target/book-check/
 //! cargo run -p book-gen -- check      # what the tests check: stale diffs, the diff path's floors, includes, reachability, data
@@ -16,10 +18,9 @@ use std::io;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use book_gen::{browser, data, diff_path, diffs, includes, lab, reach, render, runs};
+use book_gen::{browser, data, diff_path, diffs, includes, lab, reach, render, runs, timeline};
 
-const USAGE: &str =
-    "usage: book-gen diffs | diff-path | data | render | runs | regen | check | browser-check";
+const USAGE: &str = "usage: book-gen diffs | diff-path | data | render | timeline | runs [TEXT] | regen | check | browser-check";
 
 fn main() -> ExitCode {
     let root = book_gen::repo_root();
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
                 (dir.join(lab::JSON), lab::to_json(&lab)),
             ];
             files.extend(render::generate(&root, &measured, &lab));
+            files.extend(record_timelines(&root, data::COMMAND)?);
             book_gen::write_all(&files)?;
             println!(
                 "measured on {}; wrote {} files in {}",
@@ -56,11 +58,31 @@ fn main() -> ExitCode {
         }),
         "render" => data::load(&root).and_then(|measured| {
             let lab = lab::load(&root)?;
-            let changed = book_gen::write_all(&render::generate(&root, &measured, &lab))?;
-            println!("{changed} files redrawn in {} from {} and {}", data::DIR, data::JSON, lab::JSON);
+            let mut files = render::generate(&root, &measured, &lab);
+            files.extend(timeline::generate(&root, &timeline::load(&root)?)?);
+            let changed = book_gen::write_all(&files)?;
+            println!(
+                "{changed} files redrawn in {} from {}, {} and the traces in {}",
+                data::DIR,
+                data::JSON,
+                lab::JSON,
+                timeline::DIR
+            );
             Ok(())
         }),
-        "runs" => record_runs(&root),
+        "timeline" => record_timelines(&root, timeline::COMMAND).and_then(|files| {
+            let changed = book_gen::write_all(&files)?;
+            println!(
+                "timelines recorded and drawn: {changed} of {} files changed in {}",
+                files.len(),
+                timeline::DIR
+            );
+            Ok(())
+        }),
+        "runs" => match std::env::args().nth(2) {
+            Some(only) => record_some_runs(&root, &only),
+            None => record_runs(&root),
+        },
         "browser-check" => browser::run(&root),
         "regen" => regen(&root),
         "check" => {
@@ -72,6 +94,7 @@ fn main() -> ExitCode {
                 reach::check(&root, &book),
                 runs::check(&root),
                 render::check(&root),
+                timeline::check(&root),
                 data::load(&root).map(|data| data::check_site(&data)).unwrap_or_default(),
                 book_gen::regenerated(&root)
                     .map(|files| book_gen::compare(&root, &files, book_gen::REGEN))
@@ -146,6 +169,7 @@ fn regen(root: &Path) -> io::Result<()> {
     record_runs(root)?;
 
     let mut stale = render::check(root);
+    stale.extend(timeline::check(root));
     stale.extend(data::load(root).map(|data| data::check_site(&data)).unwrap_or_default());
     if stale.is_empty() {
         println!("measured data: in order");
@@ -180,6 +204,36 @@ fn record_runs(root: &Path) -> io::Result<()> {
         changed.len(),
         if changed.is_empty() { String::new() } else { format!(" ({})", changed.join(", ")) },
         removed.len()
+    );
+    if !failures.is_empty() {
+        return Err(io::Error::other(format!(
+            "{} commands have no recording:\n{}",
+            failures.len(),
+            failures.join("\n")
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `tour timeline` into the book and returns its record, pictures and captions (the traces
+/// themselves the tour has written in place).
+fn record_timelines(root: &Path, generated_by: &str) -> io::Result<Vec<(std::path::PathBuf, String)>> {
+    let record = timeline::collect(root, generated_by)?;
+    let mut files = vec![(root.join(timeline::DIR).join(timeline::JSON), timeline::to_json(&record))];
+    files.extend(timeline::generate(root, &record)?);
+    Ok(files)
+}
+
+/// `runs TEXT`: only the commands whose text contains `TEXT` run again and re-recorded, for a
+/// command just added to a page; the digests of the sources, which say that every recording is
+/// fresh, are left as they were.
+fn record_some_runs(root: &Path, only: &str) -> io::Result<()> {
+    let (files, failures) = runs::record_only(root, Some(only))?;
+    let changed = book_gen::write_all(&files)?;
+    println!(
+        "runs: {} commands containing {only:?} recorded in {}; {changed} changed",
+        files.len(),
+        runs::DIR
     );
     if !failures.is_empty() {
         return Err(io::Error::other(format!(

@@ -332,7 +332,13 @@ pub type Recordings = (Vec<(PathBuf, String)>, Vec<String>);
 /// each command that took longer than [`LIMIT`] or exited with a failure (`diff` may exit 1: the
 /// files differ), which has no recording.
 pub fn record(root: &Path) -> std::io::Result<Recordings> {
-    let recorded = recorded(&all_commands(root));
+    record_only(root, None)
+}
+
+/// As [`record`], for the commands whose text contains `only` (every command when `None`).
+pub fn record_only(root: &Path, only: Option<&str>) -> std::io::Result<Recordings> {
+    let mut recorded = recorded(&all_commands(root));
+    recorded.retain(|run| only.is_none_or(|only| run.command.text.contains(only)));
     let packages = packages(&recorded);
     if !packages.is_empty() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());

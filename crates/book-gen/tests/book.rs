@@ -128,3 +128,8 @@ fn every_command_in_the_book_and_the_readme_is_recorded_or_marked_and_its_flags_
     assert!(commands.iter().any(|c| c.marked()) && commands.iter().any(|c| !c.marked()), "{commands:?}");
     assert_none(runs::check(&root));
 }
+
+#[test]
+fn every_row_of_the_tour_has_a_timeline_and_every_picture_matches_its_trace() {
+    assert_none(book_gen::timeline::check(&repo_root()));
+}

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p stage5-async-await --example crawl_page
 //! cargo run -p stage5-async-await --example crawl_page -- --unit-ms 1000
+//! cargo run -p stage5-async-await --example crawl_page -- --timeline /tmp/crawl_page.json   # its tasks, over time
 //! ```
 //!
 //! Awaiting each page in turn is still one after another (about 1 + 2 + 3 + 4 = 10 units):
@@ -60,8 +61,9 @@ async fn with_gather(unit: Duration) {
 // ANCHOR_END: crawl_page
 
 fn main() {
-    let unit = crawl::demo::millis_flag("--unit-ms", 100);
+    let unit = crawl::demo::millis_flag_and_timeline("--unit-ms", 100, "crawl_page");
     timed("await, one after another", unit, one_after_another(unit));
     timed("spawn, then await each task", unit, as_tasks(unit));
     timed("gather", unit, with_gather(unit));
+    crawl::demo::finish_timeline();
 }

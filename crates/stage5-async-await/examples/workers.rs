@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p stage5-async-await --example workers
 //! cargo run -p stage5-async-await --example workers -- --unit-ms 1000
+//! cargo run -p stage5-async-await --example workers -- --timeline /tmp/workers.json   # its tasks, over time
 //! ```
 //!
 //! Put this beside stage 4's `examples/workers.rs`: the same program, with the compiler writing
@@ -70,8 +71,9 @@ async fn as_tasks_awaited_backwards(unit: Duration) {
 // ANCHOR_END: workers
 
 fn main() {
-    let unit = crawl::demo::millis_flag("--unit-ms", 100);
+    let unit = crawl::demo::millis_flag_and_timeline("--unit-ms", 100, "workers");
     timed("await, one after another", unit, one_after_another(unit));
     timed("spawn, await worker_1's task then worker_2's", unit, as_tasks(unit));
     timed("spawn, await worker_2's task then worker_1's", unit, as_tasks_awaited_backwards(unit));
+    crawl::demo::finish_timeline();
 }

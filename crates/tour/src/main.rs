@@ -7,6 +7,7 @@
 //! cargo run --release -p tour -- memory
 //! cargo run --release -p tour -- c10k --connections 10000
 //! cargo run --release -p tour -- syscalls
+//! cargo run --release -p tour -- timeline --out target/timeline
 //! ```
 //!
 //! The site runs inside the tour, on its own thread. Each stage runs as a child process (the tour
@@ -98,6 +99,12 @@ enum Lab {
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
+    },
+    /// Every stage's --timeline against one small site, drawn as SVG pictures on one time axis
+    Timeline {
+        /// Where the traces (ROW.json) and pictures (ROW.svg, all.svg) go
+        #[arg(long, default_value = "target/timeline")]
+        out: std::path::PathBuf,
     },
 }
 
@@ -207,6 +214,18 @@ fn run_lab(which: Lab) -> Result<(), String> {
                 None => lab::syscalls::SERVERS.to_vec(),
             };
             print(json, &lab::syscalls::measure(messages, &servers)?, |rows| lab::syscalls::render(rows))
+        }
+        Lab::Timeline { out } => {
+            for row in lab::timeline::record(&out)? {
+                println!(
+                    "{}: {} ({:.0} ms) and {}",
+                    row.run,
+                    row.json.display(),
+                    row.wall_ms,
+                    row.svg.display()
+                );
+            }
+            println!("all: {}", out.join("all.svg").display());
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! cargo run --release -p tour -- syscalls          # system calls per echoed message, by name
 //! cargo run --release -p tour -- syscalls --crawl  # ... and per crawled URL, for every stage and mode
 //! cargo run --release -p tour -- scaling           # one wait among N descriptors: select, poll, epoll
+//! cargo run --release -p tour -- timeline --out DIR # every stage's --timeline, drawn on one axis
 //! ```
 //!
 //! Each measurement that reads the process's memory runs in a child process of its own (the tour
@@ -19,6 +20,7 @@ pub mod page_syscalls;
 pub mod scaling;
 pub mod switch;
 pub mod syscalls;
+pub mod timeline;
 
 use std::process::Command;
 
