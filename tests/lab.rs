@@ -184,6 +184,7 @@ fn syscalls_per_crawled_url_count_one_connection_each_and_the_cost_of_a_process(
     // A process per URL pays for its start (exec, loading, signal set-up) on every URL.
     let (processes, pool) = (per_url("stage 1 processes"), per_url("stage 1 pool"));
     assert!(processes > 5.0 * pool, "a process per URL: {processes} calls per URL, a pool: {pool}");
+}
 
 /// `tour timeline` records every row of the tour and draws each one's picture from its trace, on
 /// one axis: the pictures are what the renderer makes of the traces written beside them, every
