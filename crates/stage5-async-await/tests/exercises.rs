@@ -125,32 +125,39 @@ fn thread_state(name: &str) -> Option<char> {
     })
 }
 
-/// Two tasks add one to a shared count; the first holds its borrow across an `.await` when
-/// `across_await` is set.
+// ANCHOR: borrow_across_await
+/// The first task: adds one to `count`, holding its borrow across a sleep.
+#[allow(clippy::await_holding_refcell_ref)] // the mistake the lint is for
+async fn add_across_a_sleep(count: Rc<RefCell<u32>>) {
+    let mut held = count.borrow_mut();
+    sleep(UNIT).await;
+    *held += 1;
+}
+
+/// The second task: yields once, then adds one.
+async fn add_after_a_yield(count: Rc<RefCell<u32>>) {
+    yield_now().await;
+    *count.borrow_mut() += 1;
+}
+// ANCHOR_END: borrow_across_await
+
+/// The first task as the exercise's second question changes it: it borrows after the sleep.
+async fn add_after_a_sleep(count: Rc<RefCell<u32>>) {
+    sleep(UNIT).await;
+    *count.borrow_mut() += 1;
+}
+
+/// What `gather` hands back for the two tasks, and the count at the end.
 fn two_updates(across_await: bool) -> (Vec<Result<(), JoinError>>, u32) {
     run(async move {
         let count = Rc::new(RefCell::new(0));
-        let first = Rc::clone(&count);
-        let second = Rc::clone(&count);
-        // ANCHOR: borrow_across_await
-        let handles = vec![
-            spawn(async move {
-                if across_await {
-                    let mut held = first.borrow_mut();
-                    sleep(UNIT).await;
-                    *held += 1;
-                } else {
-                    sleep(UNIT).await;
-                    *first.borrow_mut() += 1;
-                }
-            }),
-            spawn(async move {
-                yield_now().await;
-                *second.borrow_mut() += 1;
-            }),
-        ];
-        // ANCHOR_END: borrow_across_await
-        let results = gather(handles).await;
+        let first = if across_await {
+            spawn(add_across_a_sleep(Rc::clone(&count)))
+        } else {
+            spawn(add_after_a_sleep(Rc::clone(&count)))
+        };
+        let second = spawn(add_after_a_yield(Rc::clone(&count)));
+        let results = gather(vec![first, second]).await;
         let total = *count.borrow();
         (results, total)
     })
