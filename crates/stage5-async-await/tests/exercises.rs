@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use stage5_async_await::time::{Sleep, sleep};
 use stage5_async_await::{JoinError, gather, run, spawn, yield_now};
@@ -40,19 +40,20 @@ async fn lazy(log: Log) {
 }
 // ANCHOR_END: lazy
 
-/// The lines `as_tasks` writes, with or without its `collect`.
-fn as_tasks(collect: bool) -> Vec<String> {
+/// The lines `as_tasks` writes, with or without its `collect`, and how long it took.
+fn as_tasks(collect: bool) -> (Vec<String>, Duration) {
     let log: Log = Rc::new(RefCell::new(Vec::new()));
     let shared = Rc::clone(&log);
+    let started = Instant::now();
     run(async move { if collect { collected(shared).await } else { lazy(shared).await } });
-    Rc::try_unwrap(log).unwrap().into_inner()
+    (Rc::try_unwrap(log).unwrap().into_inner(), started.elapsed())
 }
 
 #[test]
 fn without_collect_each_task_is_spawned_after_the_one_before_it_finished() {
     let lines = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
-        as_tasks(true),
+        as_tasks(true).0,
         lines(&[
             "crawling url_1",
             "crawling url_2",
@@ -64,8 +65,9 @@ fn without_collect_each_task_is_spawned_after_the_one_before_it_finished() {
             "OK url_4"
         ])
     );
+    let (lines_lazy, took) = as_tasks(false);
     assert_eq!(
-        as_tasks(false),
+        lines_lazy,
         lines(&[
             "crawling url_1",
             "OK url_1",
@@ -77,6 +79,8 @@ fn without_collect_each_task_is_spawned_after_the_one_before_it_finished() {
             "OK url_4"
         ])
     );
+    // The waits, one after another: a sleep is never early, so this cannot flake.
+    assert!(took >= UNIT * 10, "took {took:?}");
 }
 
 // ANCHOR: forgetful
