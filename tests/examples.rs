@@ -95,6 +95,18 @@ fn timers_prints_the_notes_order_in_about_two_units() {
 }
 
 #[test]
+fn turn_order_runs_the_due_timer_before_the_turns_callbacks_and_a_new_callback_next_turn() {
+    // Chapter 3's exercise: one turn runs the timers that are due, then the callbacks scheduled
+    // before it; a callback scheduled during the turn waits for the next one.
+    let output = Command::new(example("turn_order")).output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "T: call_later(0)\nA: call_soon\nB: call_soon\nC: call_soon from inside A\n"
+    );
+}
+
+#[test]
 fn stage3_echo_server_echoes_what_a_client_types() {
     echo_server_echoes_what_a_client_types("callback_echo_server");
 }
@@ -342,6 +354,7 @@ const QUICK_EXAMPLES: &[(&str, &[&str])] = &[
     ("async_race", &[]),
     ("download_pool", &["--latency-ms", "10"]),
     ("timers", &["--unit-ms", "10"]),
+    ("turn_order", &[]),
     ("generator_workers", &["--unit-ms", "10"]),
     ("yield_from", &[]),
     ("as_completed", &["--unit-ms", "10"]),
