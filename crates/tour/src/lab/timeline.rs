@@ -221,7 +221,7 @@ impl Trace {
             .lanes
             .iter()
             .flat_map(|l| &l.spans)
-            .filter(|s| !is_step(&s.name) && !s.name.starts_with("child process "))
+            .filter(|s| !is_step(&s.name) && !is_child_process(&s.name))
             .map(|s| s.name.as_str())
             .collect();
         names.len()
@@ -671,6 +671,11 @@ fn draw_tasks(out: &mut String, trace: &Trace, x: &impl Fn(f64) -> f64, top: f64
     height
 }
 
+/// Whether a lane span is stage 1's `child process` span (the child's own spans lie inside it).
+fn is_child_process(name: &str) -> bool {
+    name == "child process" || name.starts_with("child process ")
+}
+
 fn draw_lane(out: &mut String, lane: &Track, x: &impl Fn(f64) -> f64, y: f64, style: Style) {
     let h = style.lane;
     let mut bars = Bars::default();
@@ -686,7 +691,7 @@ fn draw_lane(out: &mut String, lane: &Track, x: &impl Fn(f64) -> f64, y: f64, st
             if span.result.as_deref().is_some_and(|r| r.starts_with("error")) {
                 failed.push((x0, x1));
             }
-        } else if !span.name.starts_with("child process ") {
+        } else if !is_child_process(&span.name) {
             bars.add(URL_FILL, x0, x1);
             // A child process's URL span lies over its parent's: one name is enough.
             if !paths.iter().any(|(_, _, path)| *path == span.name) {
