@@ -32,7 +32,8 @@ const RIGHT: f64 = 80.0;
 const TOP: f64 = 62.0;
 const BAR: f64 = 11.0;
 const GROUP_GAP: f64 = 12.0;
-const NOTE_LINE: f64 = 15.0;
+/// The height of a note line under a chart.
+pub const NOTE_LINE: f64 = 15.0;
 
 /// Escapes text for an SVG text node or attribute.
 pub fn escape(text: &str) -> String {
@@ -64,17 +65,7 @@ pub fn svg(chart: &BarChart) -> String {
     let plot_width = WIDTH - LEFT - RIGHT;
     let x = |value: f64| LEFT + plot_width * value / top;
 
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        out,
-        r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"#,
-        escape(&chart.title)
-    );
+    let mut out = open_svg(WIDTH, height, LEFT, &chart.title);
 
     // Legend.
     let mut legend_x = LEFT;
@@ -134,12 +125,33 @@ pub fn svg(chart: &BarChart) -> String {
     }
     let _ = writeln!(out, r##"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{axis_y}" stroke="#555555"/>"##);
 
-    // Where the numbers come from.
-    for (i, note) in chart.notes.iter().enumerate() {
-        let y = axis_y + 38.0 + NOTE_LINE * i as f64;
+    close_svg(out, 8.0, axis_y + 38.0, &chart.notes)
+}
+
+/// The start of a chart's SVG: its size, a white background (the same in mdBook's dark themes),
+/// and its title at `title_x`.
+pub fn open_svg(width: f64, height: f64, title_x: f64, title: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        out,
+        r#"<text x="{title_x}" y="22" font-size="15" font-weight="bold">{}</text>"#,
+        escape(title)
+    );
+    out
+}
+
+/// The end of a chart's SVG: where the numbers come from, a line each from `(x, y)` down.
+pub fn close_svg(mut out: String, x: f64, y: f64, notes: &[String]) -> String {
+    for (i, note) in notes.iter().enumerate() {
+        let line_y = y + NOTE_LINE * i as f64;
         let _ = writeln!(
             out,
-            r##"<text x="8" y="{y:.1}" font-size="10" fill="#444444">{}</text>"##,
+            r##"<text x="{x}" y="{line_y:.1}" font-size="10" fill="#444444">{}</text>"##,
             escape(note)
         );
     }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::chart::escape;
+use crate::chart::{self, escape};
 
 /// One line: a name for the legend, a colour, and its points (x, y), both positive.
 #[derive(Clone, Debug)]
@@ -30,7 +30,6 @@ const LEFT: f64 = 80.0;
 const RIGHT: f64 = 150.0;
 const TOP: f64 = 48.0;
 const PLOT_HEIGHT: f64 = 300.0;
-const NOTE_LINE: f64 = 15.0;
 
 /// The powers of ten from below `low` to above `high`.
 fn decades(low: f64, high: f64) -> (i32, i32) {
@@ -64,19 +63,9 @@ pub fn svg(chart: &LineChart) -> String {
     let x = |v: f64| LEFT + plot_width * (v.log10() - f64::from(x_low)) / f64::from(x_high - x_low);
     let y = |v: f64| TOP + PLOT_HEIGHT * (1.0 - (v.log10() - f64::from(y_low)) / f64::from(y_high - y_low));
     let axis_y = TOP + PLOT_HEIGHT;
-    let height = axis_y + 44.0 + NOTE_LINE * chart.notes.len() as f64 + 8.0;
+    let height = axis_y + 44.0 + chart::NOTE_LINE * chart.notes.len() as f64 + 8.0;
 
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        out,
-        r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"#,
-        escape(&chart.title)
-    );
+    let mut out = chart::open_svg(WIDTH, height, LEFT, &chart.title);
     // The grid: a line per power of ten on each axis.
     for e in x_low..=x_high {
         let tx = x(10f64.powi(e));
@@ -143,16 +132,7 @@ pub fn svg(chart: &LineChart) -> String {
             );
         }
     }
-    for (i, note) in chart.notes.iter().enumerate() {
-        let ny = axis_y + 52.0 + NOTE_LINE * i as f64;
-        let _ = writeln!(
-            out,
-            r##"<text x="{LEFT}" y="{ny:.1}" font-size="10" fill="#555555">{}</text>"##,
-            escape(note)
-        );
-    }
-    out.push_str("</svg>\n");
-    out
+    chart::close_svg(out, 8.0, axis_y + 52.0, &chart.notes)
 }
 
 #[cfg(test)]

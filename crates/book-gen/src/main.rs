@@ -205,14 +205,7 @@ fn record_runs(root: &Path) -> io::Result<()> {
         if changed.is_empty() { String::new() } else { format!(" ({})", changed.join(", ")) },
         removed.len()
     );
-    if !failures.is_empty() {
-        return Err(io::Error::other(format!(
-            "{} commands have no recording:\n{}",
-            failures.len(),
-            failures.join("\n")
-        )));
-    }
-    Ok(())
+    every_command_recorded(&failures)
 }
 
 /// Runs `tour timeline` into the book and returns its record, pictures and captions (the traces
@@ -235,14 +228,15 @@ fn record_some_runs(root: &Path, only: &str) -> io::Result<()> {
         files.len(),
         runs::DIR
     );
-    if !failures.is_empty() {
-        return Err(io::Error::other(format!(
-            "{} commands have no recording:\n{}",
-            failures.len(),
-            failures.join("\n")
-        )));
+    every_command_recorded(&failures)
+}
+
+/// An error listing the commands that could not be recorded, if any.
+fn every_command_recorded(failures: &[String]) -> io::Result<()> {
+    if failures.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(io::Error::other(format!("{} commands have no recording:\n{}", failures.len(), failures.join("\n"))))
 }
 
 /// Every snapshot file's name and text.
