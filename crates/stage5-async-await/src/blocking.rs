@@ -29,8 +29,21 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
+
+/// Pool threads whose work has not returned, across every pool in the process; for leak tests.
+///
+/// A test cannot count them in `/proc/self/task`: a thread that has been joined may still be
+/// listed there for a moment, the kernel removing it only after it has woken its joiner. This
+/// counter is lowered by the thread itself before it ends, so a joined thread is never in it.
+pub fn pool_threads_alive() -> usize {
+    POOL_THREADS_ALIVE.load(Ordering::Relaxed)
+}
+
+/// Raised as a pool thread starts, lowered as its work returns (`Relaxed`: see `tasks_alive`).
+static POOL_THREADS_ALIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// A call handed to the pool: it makes the call and returns the [`Delivery`] of its outcome.
 type Job = Box<dyn FnOnce() -> Delivery + Send>;
@@ -154,6 +167,15 @@ impl Shared {
     /// A pool thread's life: take a job, run it without the lock, repeat; sleep when there is none.
     /// `index` is the thread's place in `State::busy`.
     fn work_until_shut_down(&self, index: usize) {
+        POOL_THREADS_ALIVE.fetch_add(1, Ordering::Relaxed);
+        /// Lowers the count however the work ends.
+        struct Alive;
+        impl Drop for Alive {
+            fn drop(&mut self) {
+                POOL_THREADS_ALIVE.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let _alive = Alive;
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if state.shutting_down {

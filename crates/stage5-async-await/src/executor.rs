@@ -30,6 +30,7 @@ use futures::FutureExt;
 use stage3_callbacks::event_loop::EventLoop;
 
 use crate::blocking::BlockingPool;
+pub use crate::blocking::pool_threads_alive;
 use crate::run_handle::RunHandle;
 pub use crate::task::{JoinError, JoinHandle, tasks_alive};
 use crate::task::{Runnable, Task, panic_message};

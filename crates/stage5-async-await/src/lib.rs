@@ -8,7 +8,7 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | [`executor`] | the task table and run queue; `run` (`run_traced` for `--trace`), `spawn`, `spawn_blocking`, `yield_now`, `gather`; re-exports `task.rs`'s `JoinHandle`, `JoinError`, `tasks_alive` |
+//! | [`executor`] | the task table and run queue; `run` (`run_traced` for `--trace`), `spawn`, `spawn_blocking`, `yield_now`, `gather`; re-exports `task.rs`'s `JoinHandle`, `JoinError`, `tasks_alive` and the pool's `pool_threads_alive` |
 //! | `task.rs` | a task (its future, result and waiter in one place), `JoinHandle` (`abort`), `JoinError` |
 //! | `waker.rs` | the `Waker`: from a wake to a poll on the loop, from any thread |
 //! | `blocking.rs` | the thread pool behind `spawn_blocking` |
