@@ -192,11 +192,12 @@ fn record_runs(root: &Path) -> io::Result<()> {
         .map(|(path, _)| book_gen::relative(root, path))
         .collect();
     book_gen::write_all(&files)?;
-    if failures.is_empty() {
-        book_gen::write_all(&[(root.join(runs::SOURCES), runs::sources(root))])?;
-    }
     // A command that failed keeps no recording; only the ones no command records are removed.
     let removed = if failures.is_empty() { runs::remove_orphans(root, &files)? } else { Vec::new() };
+    if failures.is_empty() {
+        // Last: its final line is a digest of the recordings as they are now.
+        book_gen::write_all(&[(root.join(runs::SOURCES), runs::sources(root))])?;
+    }
     println!(
         "runs: {} commands recorded in {}; {} changed{}, {} removed",
         files.len(),
@@ -219,10 +220,11 @@ fn record_timelines(root: &Path, generated_by: &str) -> io::Result<Vec<(std::pat
 
 /// `runs TEXT`: only the commands whose text contains `TEXT` run again and re-recorded, for a
 /// command just added to a page; the digests of the sources, which say that every recording is
-/// fresh, are left as they were.
+/// fresh, are left as they were, and the digest of the recordings is made anew.
 fn record_some_runs(root: &Path, only: &str) -> io::Result<()> {
     let (files, failures) = runs::record_only(root, Some(only))?;
     let changed = book_gen::write_all(&files)?;
+    book_gen::write_all(&[(root.join(runs::SOURCES), runs::with_recordings_line(root))])?;
     println!(
         "runs: {} commands containing {only:?} recorded in {}; {changed} changed",
         files.len(),

@@ -20,8 +20,8 @@
 //! [`check`] is what the book test runs, without running anything: every command is recorded or
 //! marked, every recording exists and starts with its command as written, the page shows it (a
 //! chapter includes it; the README links the folder), a crawl's flags parse with the stages'
-//! own clap definition, and no crate the commands run has changed since they were recorded (the
-//! digests in [`SOURCES`]). It does not run them again: together they take more than a minute,
+//! own clap definition, no crate the commands run has changed since they were recorded, and no
+//! recording has been changed since it was written (the digests in [`SOURCES`]). It does not run them again: together they take more than a minute,
 //! and concurrent lines come in a different order from run to run.
 
 use std::collections::BTreeMap;
@@ -482,7 +482,9 @@ fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
 }
 
 /// The text of [`SOURCES`] for the code as it is now: `<digest> <crate>` per line of [`CRATES`],
-/// each digest over the paths and contents of the crate's `Cargo.toml`, `src/` and `examples/`.
+/// each digest over the paths and contents of the crate's `Cargo.toml`, `src/` and `examples/`;
+/// then `<digest> book/src/data/runs`, over the recordings themselves, so that a recording edited
+/// by hand is found too.
 pub fn sources(root: &Path) -> String {
     let mut out = String::new();
     for krate in CRATES {
@@ -490,14 +492,33 @@ pub fn sources(root: &Path) -> String {
         let mut files = vec![dir.join("Cargo.toml")];
         files.extend(crate::reach::files_under(&dir.join("src")));
         files.extend(crate::reach::files_under(&dir.join("examples")));
-        let mut hash = 0xcbf2_9ce4_8422_2325;
-        for file in files {
-            hash = fnv1a(crate::relative(root, &file).as_bytes(), hash);
-            hash = fnv1a(&std::fs::read(&file).unwrap_or_default(), hash);
-        }
-        out.push_str(&format!("{hash:016x} {krate}\n"));
+        out.push_str(&format!("{:016x} {krate}\n", digest(root, files)));
     }
-    out
+    out + &recordings_line(root)
+}
+
+/// The line of [`SOURCES`] for the recordings as they are now.
+pub fn recordings_line(root: &Path) -> String {
+    format!("{:016x} {DIR}\n", digest(root, crate::reach::files_under(&root.join(DIR))))
+}
+
+/// [`SOURCES`] as recorded, with its line for the recordings made anew (after `runs TEXT`,
+/// which re-records some commands and leaves the crates' digests as they were).
+pub fn with_recordings_line(root: &Path) -> String {
+    let recorded = std::fs::read_to_string(root.join(SOURCES)).unwrap_or_default();
+    let crates: String =
+        recorded.lines().filter(|line| !line.ends_with(DIR)).map(|line| format!("{line}\n")).collect();
+    crates + &recordings_line(root)
+}
+
+/// FNV-1a over the paths (relative to `root`) and contents of `files`.
+fn digest(root: &Path, files: Vec<std::path::PathBuf>) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        hash = fnv1a(crate::relative(root, &file).as_bytes(), hash);
+        hash = fnv1a(&std::fs::read(&file).unwrap_or_default(), hash);
+    }
+    hash
 }
 
 /// The crates whose sources differ from the ones the recordings were made from.
@@ -561,7 +582,12 @@ pub fn check(root: &Path) -> Vec<String> {
             ));
         }
     }
-    let changed = changed_since_recorded(root);
+    let mut changed = changed_since_recorded(root);
+    if changed.iter().any(|krate| krate == DIR) {
+        changed.retain(|krate| krate != DIR);
+        problems
+            .push(format!("a recording in {DIR} is not what `{COMMAND}` wrote (edited by hand?): run it"));
+    }
     if !changed.is_empty() {
         problems.push(format!(
             "the recordings in {DIR} were made before the last change to {}: run `{COMMAND}`",
